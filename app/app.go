@@ -1,0 +1,296 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
+
+	"github.com/sprout-vn/sprout/app/embedded"
+	"github.com/sprout-vn/sprout/app/store"
+	"github.com/sprout-vn/sprout/handlers"
+	"github.com/sprout-vn/sprout/uploads"
+	"github.com/sprout-vn/sprout/views"
+)
+
+// Timeouts and lifetimes.
+const (
+	ShutdownTimeout = 30 * time.Second
+	SessionTTL      = 12 * time.Hour
+	TokenTTL        = 30 * 24 * time.Hour
+	sweepInterval   = 10 * time.Minute
+	// formBodyLimit caps every request body except deck uploads, which
+	// stream and count their own bytes.
+	formBodyLimit = 1 << 20
+	// SessionCookie is the session cookie's name.
+	SessionCookie = "sprout_session"
+	csrfCookie    = "sprout_csrf"
+)
+
+// App is one Sprout instance: its stores, views and HTTP server.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	store    *store.Store
+	bucket   *uploads.Bucket
+	mongo    *embedded.Mongo // nil when an external MongoDB is configured
+	s3       *embedded.S3    // nil when an external S3 is configured
+	views    *views.Views
+	sessions *session.Store
+	web      *fiber.App
+
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Options are for tests: an injected clock.
+type Options struct {
+	Now func() time.Time
+}
+
+// New builds everything: the embedded stack when nothing else is
+// configured, the MongoDB and S3 clients, indexes, the bucket, views and
+// routes. It fails fast on anything broken at start.
+func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a *App, err error) {
+	a = &App{cfg: cfg, log: log, now: time.Now}
+	for _, o := range opts {
+		if o.Now != nil {
+			a.now = o.Now
+		}
+	}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	if err := a.openStores(ctx); err != nil {
+		return nil, err
+	}
+	if a.views, err = views.New(); err != nil {
+		return nil, err
+	}
+	valid, err := handlers.NewValidator()
+	if err != nil {
+		return nil, err
+	}
+	a.sessions = session.New(session.Config{
+		Storage:        a.store.Sessions(),
+		Expiration:     SessionTTL,
+		KeyLookup:      "cookie:" + SessionCookie,
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.Secure(),
+		CookieSameSite: fiber.CookieSameSiteLaxMode,
+		KeyGenerator:   randomID,
+	})
+	if a.web, err = a.buildFiber(); err != nil {
+		return nil, err
+	}
+	a.routes(valid)
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.wg.Add(1)
+	go a.sweep(bg)
+	return a, nil
+}
+
+func (a *App) openStores(ctx context.Context) error {
+	cfg := a.cfg
+	uri := cfg.MongoURI
+	if uri == "" {
+		dir := filepath.Join(cfg.DataDir, "mongo")
+		m, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: dir, Addr: "127.0.0.1:0", Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("app: embedded FerretDB: %w", err)
+		}
+		a.mongo, uri = m, m.URI()
+		a.log.Info("using embedded FerretDB (SQLite)", "dir", dir, "uri", uri)
+	} else {
+		a.log.Info("using MongoDB", "uri", redactURI(uri), "database", cfg.MongoDatabase)
+	}
+	s3cfg := uploads.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure}
+	if cfg.S3Endpoint == "" {
+		dir := filepath.Join(cfg.DataDir, "objects")
+		s, err := embedded.StartS3(ctx, embedded.S3Config{Dir: dir, Addr: "127.0.0.1:0", CredentialsFile: filepath.Join(cfg.DataDir, "s3-credentials.json"), Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("app: embedded S3 gateway: %w", err)
+		}
+		a.s3 = s
+		s3cfg.Endpoint, s3cfg.AccessKey, s3cfg.SecretKey, s3cfg.Secure = s.Endpoint(), s.AccessKey(), s.SecretKey(), false
+		a.log.Info("using embedded S3 gateway (versitygw)", "dir", dir, "endpoint", s.Endpoint(), "bucket", cfg.S3Bucket)
+	} else {
+		a.log.Info("using S3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket, "secure", cfg.S3Secure)
+	}
+	var err error
+	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now}); err != nil {
+		return err
+	}
+	if err := a.store.EnsureIndexes(ctx); err != nil {
+		return fmt.Errorf("app: MongoDB at start: %w", err)
+	}
+	if a.mongo != nil {
+		if err := a.mongo.FixIndexes(ctx); err != nil {
+			return fmt.Errorf("app: index embedded collections: %w", err)
+		}
+	}
+	if a.bucket, err = uploads.NewBucket(s3cfg); err != nil {
+		return err
+	}
+	if err := a.bucket.Ensure(ctx); err != nil {
+		return fmt.Errorf("app: S3 at start: %w", err)
+	}
+	return nil
+}
+
+func (a *App) buildFiber() (*fiber.App, error) {
+	proxies, err := a.cfg.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
+	fc := fiber.Config{
+		AppName:               "Sprout",
+		DisableStartupMessage: true,
+		// Decks stream from the connection; nothing is pre-parsed or
+		// buffered whole (DESIGN.md, "Uploads, measured here").
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    formBodyLimit,
+		ReadTimeout:                  10 * time.Minute,
+		WriteTimeout:                 10 * time.Minute,
+		IdleTimeout:                  90 * time.Second,
+		ErrorHandler:                 a.errorHandler,
+	}
+	if len(proxies) > 0 {
+		fc.EnableTrustedProxyCheck = true
+		fc.TrustedProxies = proxies
+		fc.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	return fiber.New(fc), nil
+}
+
+// Handler returns the Fiber app (tests call its Test method).
+func (a *App) Handler() *fiber.App { return a.web }
+
+// Store returns the persistence layer.
+func (a *App) Store() *store.Store { return a.store }
+
+// Bucket returns the deck bucket.
+func (a *App) Bucket() *uploads.Bucket { return a.bucket }
+
+// Listen opens the configured address.
+func (a *App) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("app: listen on %s: %w", a.cfg.Addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers requests on ln until ctx is cancelled, then stops accepting,
+// drains requests in flight for up to ShutdownTimeout and closes the stores
+// and the embedded servers.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.web.Listener(ln) }()
+	a.log.Info("Sprout is serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down: draining requests", "timeout", ShutdownTimeout.String())
+		if err := a.web.ShutdownWithTimeout(ShutdownTimeout); err != nil {
+			a.log.Error("shutdown", "err", err)
+		}
+	case serveErr = <-errc:
+	}
+	if err := a.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}
+
+// Close stops background work, disconnects and stops the embedded servers.
+// It is safe to call more than once.
+func (a *App) Close() error {
+	a.closeOnce.Do(func() {
+		if a.stop != nil {
+			a.stop()
+		}
+		a.wg.Wait()
+		var errs []error
+		if a.store != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, a.store.Close(ctx))
+			cancel()
+		}
+		if a.s3 != nil {
+			errs = append(errs, a.s3.Close())
+		}
+		if a.mongo != nil {
+			errs = append(errs, a.mongo.Close())
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// sweep removes expired sessions, tokens and throttle windows: FerretDB has
+// no TTL indexes, and small collections keep look-ups fast.
+func (a *App) sweep(ctx context.Context) {
+	defer a.wg.Done()
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.store.SweepExpired(ctx)
+			if err != nil {
+				a.log.Warn("sweep expired", "err", err)
+				continue
+			}
+			if n > 0 {
+				a.log.Debug("swept expired documents", "count", n)
+			}
+		}
+	}
+}
+
+// randomID makes session ids: 256 bits from crypto/rand.
+func randomID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand never fails on supported platforms; if it does,
+		// running on is unsafe.
+		fmt.Fprintln(os.Stderr, "sprout: crypto/rand:", err)
+		os.Exit(1)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// redactURI hides a password in a connection string for logs.
+func redactURI(uri string) string {
+	at := strings.LastIndex(uri, "@")
+	scheme := strings.Index(uri, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return uri
+	}
+	cred := uri[scheme+3 : at]
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return uri[:scheme+3] + user + ":***" + uri[at:]
+	}
+	return uri
+}

@@ -1,0 +1,202 @@
+// Package app is Sprout's composition root: configuration, wiring, routes,
+// middleware, error mapping, the embedded stack and the process lifecycle.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Config is read once from the environment (flags mirror every variable)
+// and passed down explicitly.
+type Config struct {
+	Addr           string // SPROUT_ADDR
+	DataDir        string // SPROUT_DATA_DIR
+	MongoURI       string // SPROUT_MONGODB_URI (empty = embedded FerretDB)
+	MongoDatabase  string // SPROUT_MONGODB_DATABASE
+	S3Endpoint     string // SPROUT_S3_ENDPOINT (empty = embedded versitygw)
+	S3AccessKey    string // SPROUT_S3_ACCESS_KEY
+	S3SecretKey    string // SPROUT_S3_SECRET_KEY
+	S3Bucket       string // SPROUT_S3_BUCKET
+	S3Secure       bool   // SPROUT_S3_SECURE
+	BaseURL        string // SPROUT_BASE_URL
+	SMTPURL        string // SPROUT_SMTP_URL
+	TrustedProxies string // SPROUT_TRUSTED_PROXIES
+	LogLevel       string // SPROUT_LOG_LEVEL
+}
+
+// ConfigError names the variable that is wrong.
+type ConfigError struct {
+	Var string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Msg }
+
+// envVars lists each setting: variable, flag, default, whether *_FILE is
+// accepted (secrets), and where it goes.
+type envVar struct {
+	name, flag, def, usage string
+	secret                 bool
+	dst                    *string
+}
+
+func (c *Config) vars() []envVar {
+	return []envVar{
+		{"SPROUT_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", false, &c.Addr},
+		{"SPROUT_DATA_DIR", "data-dir", "./data", "data directory for the embedded stack", false, &c.DataDir},
+		{"SPROUT_MONGODB_URI", "mongodb-uri", "", "MongoDB URI; empty runs embedded FerretDB", true, &c.MongoURI},
+		{"SPROUT_MONGODB_DATABASE", "mongodb-database", "sprout", "MongoDB database name", false, &c.MongoDatabase},
+		{"SPROUT_S3_ENDPOINT", "s3-endpoint", "", "S3 endpoint host:port; empty runs embedded versitygw", false, &c.S3Endpoint},
+		{"SPROUT_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key", true, &c.S3AccessKey},
+		{"SPROUT_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key", true, &c.S3SecretKey},
+		{"SPROUT_S3_BUCKET", "s3-bucket", "sprout-decks", "S3 bucket for pitch decks", false, &c.S3Bucket},
+		{"SPROUT_BASE_URL", "base-url", "", "public URL of the site (links in e-mails); default http://ADDR", false, &c.BaseURL},
+		{"SPROUT_SMTP_URL", "smtp-url", "", "SMTP URL (smtp[s]://user:pass@host:port); empty keeps mail in the outbox", true, &c.SMTPURL},
+		{"SPROUT_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed", false, &c.TrustedProxies},
+		{"SPROUT_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, &c.LogLevel},
+	}
+}
+
+// LoadConfig reads the environment (getenv), then flags in args override it.
+func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	secure := false
+	for _, v := range c.vars() {
+		val, err := fromEnv(v, getenv)
+		if err != nil {
+			return c, err
+		}
+		fs.StringVar(v.dst, v.flag, val, v.usage+" ("+v.name+")")
+	}
+	secEnv := getenv("SPROUT_S3_SECURE")
+	if secEnv != "" {
+		b, err := strconv.ParseBool(secEnv)
+		if err != nil {
+			return c, &ConfigError{"SPROUT_S3_SECURE", "must be true or false"}
+		}
+		secure = b
+	}
+	fs.BoolVar(&c.S3Secure, "s3-secure", secure, "use HTTPS to reach S3 (SPROUT_S3_SECURE)")
+	if err := fs.Parse(args); err != nil {
+		return c, &ConfigError{"flags", err.Error()}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	return c, c.Validate()
+}
+
+func fromEnv(v envVar, getenv func(string) string) (string, error) {
+	val := getenv(v.name)
+	if v.secret {
+		if f := getenv(v.name + "_FILE"); f != "" {
+			if val != "" {
+				return "", &ConfigError{v.name + "_FILE", "set both " + v.name + " and " + v.name + "_FILE; choose one"}
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return "", &ConfigError{v.name + "_FILE", "cannot read " + f}
+			}
+			val = strings.TrimRight(string(b), "\r\n")
+		}
+	}
+	if val == "" {
+		val = v.def
+	}
+	return val, nil
+}
+
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// Validate checks every setting and returns a *ConfigError naming the first
+// variable that is wrong.
+func (c *Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) {
+		return &ConfigError{"SPROUT_ADDR", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return &ConfigError{"SPROUT_DATA_DIR", "must not be empty"}
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return &ConfigError{"SPROUT_MONGODB_URI", "must start with mongodb:// or mongodb+srv://"}
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`).MatchString(c.MongoDatabase) {
+		return &ConfigError{"SPROUT_MONGODB_DATABASE", "use letters, digits, _ or - (at most 63)"}
+	}
+	if c.S3Endpoint != "" {
+		if strings.Contains(c.S3Endpoint, "://") || strings.Contains(c.S3Endpoint, "/") {
+			return &ConfigError{"SPROUT_S3_ENDPOINT", "give host:port without scheme or path (use SPROUT_S3_SECURE for HTTPS)"}
+		}
+		if c.S3AccessKey == "" {
+			return &ConfigError{"SPROUT_S3_ACCESS_KEY", "required when SPROUT_S3_ENDPOINT is set"}
+		}
+		if c.S3SecretKey == "" {
+			return &ConfigError{"SPROUT_S3_SECRET_KEY", "required when SPROUT_S3_ENDPOINT is set"}
+		}
+	}
+	if !bucketName.MatchString(c.S3Bucket) {
+		return &ConfigError{"SPROUT_S3_BUCKET", "not a valid bucket name (3–63 lower-case letters, digits, . or -)"}
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &ConfigError{"SPROUT_BASE_URL", "must be an http(s) URL such as https://sprout.example.vn"}
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return &ConfigError{"SPROUT_SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://…:465"}
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &ConfigError{"SPROUT_LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	return nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// trustedProxies parses SPROUT_TRUSTED_PROXIES.
+func (c *Config) trustedProxies() ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, &ConfigError{"SPROUT_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP or CIDR", p)}
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Secure reports whether the site is served over TLS (cookies get Secure,
+// HSTS is sent).
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsConfigError reports whether err is a configuration error.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}

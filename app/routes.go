@@ -1,0 +1,75 @@
+package app
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/sprout-vn/sprout/handlers"
+	"github.com/sprout-vn/sprout/models"
+	"github.com/sprout-vn/sprout/views"
+)
+
+// isUpload reports whether a request streams a deck (it counts its own
+// bytes, so the ordinary body cap does not apply).
+func isUpload(c *fiber.Ctx) bool {
+	return strings.HasSuffix(c.Path(), "/deck") && (c.Method() == fiber.MethodPut || c.Method() == fiber.MethodPost)
+}
+
+// routes wires middleware and handlers. Each handler gets only what it uses.
+func (a *App) routes(valid *handlers.Validator) {
+	w := a.web
+	st := a.store
+	w.Use(a.observe)
+	w.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	w.Use(a.securityHeaders())
+	w.Use("/static", filesystem.New(filesystem.Config{Root: httpFS(views.Static()), MaxAge: 3600}))
+
+	health := &handlers.Health{Checks: []handlers.Check{
+		{Name: "mongodb", Ping: st.Ping},
+		{Name: "s3", Ping: a.bucket.Ping},
+	}}
+	w.Get("/healthz", health.Live)
+	w.Get("/readyz", health.Ready)
+
+	w.Use(rejectOperatorQueries)
+	w.Use(limitBody(formBodyLimit, isUpload))
+	w.Use(language)
+	w.Use(a.csrfProtection())
+	w.Use(a.authenticate)
+
+	home := &handlers.Home{Views: a.views}
+	accounts := &handlers.Accounts{Store: st, Views: a.views, Valid: valid, Now: a.now}
+	auth := &handlers.Auth{Store: st, Views: a.views, TokenTTL: TokenTTL}
+	me := &handlers.Me{Views: a.views}
+	admin := &handlers.Admin{Store: st, Views: a.views, Valid: valid}
+
+	w.Get("/", home.Show)
+	w.Post("/lang", home.SetLanguage)
+	w.Get("/register", accounts.RegisterForm)
+	w.Post("/register", accounts.Register)
+	w.Get("/login", auth.LoginForm)
+	w.Post("/login", auth.Login)
+	w.Post("/logout", auth.Logout)
+	w.Get("/account", requireUser, me.Account)
+
+	adm := w.Group("/admin", requireRole(models.RoleAdmin))
+	adm.Get("/users", admin.Users)
+	adm.Post("/users", admin.CreateUser)
+	adm.Post("/users/:id/disable", admin.SetDisabled(true))
+	adm.Post("/users/:id/enable", admin.SetDisabled(false))
+
+	api := w.Group("/api/v1")
+	api.Post("/accounts", accounts.APIRegister)
+	api.Post("/tokens", auth.APICreateToken)
+	api.Delete("/tokens/current", requireUser, auth.APIDeleteToken)
+	api.Get("/me", requireUser, me.APIMe)
+	apiAdmin := api.Group("/users", requireRole(models.RoleAdmin))
+	apiAdmin.Post("/", admin.APICreateUser)
+	apiAdmin.Post("/:id/disable", admin.APISetDisabled(true))
+	apiAdmin.Post("/:id/enable", admin.APISetDisabled(false))
+
+	w.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}

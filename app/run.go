@@ -1,0 +1,307 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sprout-vn/sprout/app/embedded"
+	"github.com/sprout-vn/sprout/app/store"
+	"github.com/sprout-vn/sprout/models"
+)
+
+// Version is set at build time with -ldflags "-X github.com/sprout-vn/sprout/app.Version=…".
+var Version = "dev"
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+const usage = `Usage: sprout [command] [flags]
+
+Commands:
+  serve       run the web server (the default)
+  user add    create a user: --email E --name N --role R [--role R2]; password on stdin
+  stores      run the embedded MongoDB-protocol and S3 servers on their own
+  version     print the version
+
+Configuration comes from SPROUT_* environment variables; run "sprout serve -h" for the flags.
+`
+
+// Run is the whole program: it returns the process exit status.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(rest, stderr, getenv)
+	case "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			fmt.Fprint(stderr, usage)
+			return exitUsage
+		}
+		return runUserAdd(rest[1:], stdin, stdout, stderr, getenv)
+	case "stores":
+		return runStores(rest, stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "sprout", versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "sprout: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+func versionString() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// loadConfig reads the configuration and prints one line naming the bad
+// variable on failure.
+func loadConfig(args []string, stderr io.Writer, getenv func(string) string) (Config, int) {
+	cfg, err := LoadConfig(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) || strings.Contains(err.Error(), flag.ErrHelp.Error()) {
+			return cfg, exitUsage
+		}
+		fmt.Fprintln(stderr, "sprout: configuration:", err)
+		return cfg, exitUsage
+	}
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout: configuration: SPROUT_DATA_DIR:", err)
+		return cfg, exitUsage
+	}
+	cfg.DataDir = abs
+	return cfg, exitOK
+}
+
+func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
+	cfg, code := loadConfig(args, stderr, getenv)
+	if code != exitOK {
+		return code
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	a, err := New(startCtx, cfg, log)
+	cancel()
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		return exitFailure
+	}
+	ln, err := a.Listen()
+	if err != nil {
+		_ = a.Close()
+		log.Error("start-up failed", "err", err)
+		return exitFailure
+	}
+	if err := a.Serve(ctx, ln); err != nil {
+		log.Error("server stopped", "err", err)
+		return exitFailure
+	}
+	log.Info("stopped cleanly")
+	return exitOK
+}
+
+// roleFlags collects repeated --role values.
+type roleFlags []string
+
+func (r *roleFlags) String() string     { return strings.Join(*r, ",") }
+func (r *roleFlags) Set(v string) error { *r = append(*r, v); return nil }
+
+func runUserAdd(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "e-mail address (required)")
+	name := fs.String("name", "", "full name (required)")
+	var roles roleFlags
+	fs.Var(&roles, "role", "role: applicant, judge, mentor, staff or admin (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	var rs []models.Role
+	for _, s := range roles {
+		r, ok := models.ParseRole(s)
+		if !ok {
+			fmt.Fprintf(stderr, "sprout: --role: unknown role %q (use applicant, judge, mentor, staff or admin)\n", s)
+			return exitUsage
+		}
+		rs = append(rs, r)
+	}
+	switch {
+	case strings.TrimSpace(*email) == "" || !strings.Contains(*email, "@"):
+		fmt.Fprintln(stderr, "sprout: --email: a valid e-mail address is required")
+		return exitUsage
+	case strings.TrimSpace(*name) == "":
+		fmt.Fprintln(stderr, "sprout: --name: required")
+		return exitUsage
+	case len(rs) == 0:
+		fmt.Fprintln(stderr, "sprout: --role: at least one role is required")
+		return exitUsage
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintln(stderr, "sprout: reading the password from standard input:", err)
+		return exitFailure
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if err := models.CheckPassword(password, *email); err != nil {
+		fmt.Fprintln(stderr, "sprout: password:", passwordProblem(err))
+		return exitUsage
+	}
+	cfg, code := loadConfig(nil, stderr, getenv)
+	if code != exitOK {
+		return code
+	}
+	log := newLogger(stderr, "error")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, closeFn, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	defer closeFn()
+	hash, err := models.HashPassword(password)
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	u := &models.User{Email: *email, Name: strings.TrimSpace(*name), PasswordHash: hash, Roles: rs}
+	if err := st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, models.ErrEmailTaken) {
+			fmt.Fprintf(stderr, "sprout: --email: %s is already registered\n", u.Email)
+			return exitFailure
+		}
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	_ = st.Audit(ctx, models.AuditEvent{Action: models.AuditUserCreated, Target: u.ID, Detail: "cli:" + roles.String()})
+	fmt.Fprintf(stdout, "created user %s (%s) with roles %s\n", u.Email, u.ID, roles.String())
+	return exitOK
+}
+
+func passwordProblem(err error) string {
+	var re *models.RuleError
+	if errors.As(err, &re) {
+		switch re.Key {
+		case "error.password_short":
+			return fmt.Sprintf("at least %d characters are required", models.PasswordMin)
+		case "error.password_long":
+			return fmt.Sprintf("at most %d characters are allowed", models.PasswordMax)
+		case "error.password_common":
+			return "too common or easy to guess; choose another"
+		}
+	}
+	return err.Error()
+}
+
+// OpenStore opens only the document store (starting embedded FerretDB when
+// no URI is configured), for commands that need no web server.
+func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, func(), error) {
+	uri := cfg.MongoURI
+	var m *embedded.Mongo
+	if uri == "" {
+		var err error
+		m, err = embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(cfg.DataDir, "mongo"), Addr: "127.0.0.1:0", Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("embedded FerretDB: %w", err)
+		}
+		uri = m.URI()
+	}
+	st, err := store.Open(ctx, uri, cfg.MongoDatabase, store.Options{})
+	if err == nil {
+		err = st.EnsureIndexes(ctx)
+	}
+	if err == nil && m != nil {
+		err = m.FixIndexes(ctx)
+	}
+	closeFn := func() {
+		if st != nil {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = st.Close(c)
+			cancel()
+		}
+		if m != nil {
+			_ = m.Close()
+		}
+	}
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return st, closeFn, nil
+}
+
+func runStores(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("stores", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", envOr(getenv, "SPROUT_DATA_DIR", "./data"), "data directory (SPROUT_DATA_DIR)")
+	mongoAddr := fs.String("mongo-addr", "127.0.0.1:27017", "loopback address for the MongoDB-protocol server")
+	s3Addr := fs.String("s3-addr", "127.0.0.1:9000", "loopback address for the S3 server")
+	pgURL := fs.String("postgresql-url", "", "run FerretDB on this PostgreSQL database instead of SQLite")
+	noMongo := fs.Bool("no-mongo", false, "do not run the MongoDB-protocol server")
+	noS3 := fs.Bool("no-s3", false, "do not run the S3 server")
+	logLevel := fs.String("log-level", envOr(getenv, "SPROUT_LOG_LEVEL", "info"), "log level")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *noMongo && *noS3 {
+		fmt.Fprintln(stderr, "sprout: stores: --no-mongo and --no-s3 leave nothing to run")
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := embedded.RunStores(ctx, embedded.StoresConfig{
+		DataDir: *dataDir, MongoAddr: *mongoAddr, S3Addr: *s3Addr, PostgreSQLURL: *pgURL,
+		Mongo: !*noMongo, S3: !*noS3, Logger: newLogger(stderr, *logLevel),
+	}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout: stores:", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := getenv(k); v != "" {
+		return v
+	}
+	return def
+}

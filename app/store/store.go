@@ -1,0 +1,167 @@
+// Package store is Sprout's persistence: one file per MongoDB collection,
+// with its queries beside it. It runs unchanged on MongoDB and on FerretDB v1,
+// so it uses only plain finds, conditional updates and unique indexes (no
+// transactions, TTL indexes, $lookup or multi-accumulator $group).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"github.com/sprout-vn/sprout/models"
+)
+
+// Store holds the MongoDB client and Sprout's collections.
+type Store struct {
+	client *mongo.Client
+	db     *mongo.Database
+	now    func() time.Time
+
+	users    *mongo.Collection
+	emails   *mongo.Collection
+	sessions *mongo.Collection
+	tokens   *mongo.Collection
+	throttle *mongo.Collection
+	audit    *mongo.Collection
+}
+
+// Options tune Open. Now is the clock (tests inject one); nil means time.Now.
+type Options struct {
+	Now func() time.Time
+}
+
+// Open connects to uri and selects database dbName. It does not fail when the
+// server is down: the driver reconnects by itself, and /readyz reports it.
+func Open(ctx context.Context, uri, dbName string, opt Options) (*Store, error) {
+	co := options.Client().ApplyURI(uri).
+		SetMonitor(commandMonitor()).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetTimeout(15 * time.Second)
+	client, err := mongo.Connect(co)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	db := client.Database(dbName)
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{
+		client:   client,
+		db:       db,
+		now:      func() time.Time { return now().UTC() },
+		users:    db.Collection("users"),
+		emails:   db.Collection("user_emails"),
+		sessions: db.Collection("sessions"),
+		tokens:   db.Collection("tokens"),
+		throttle: db.Collection("login_throttle"),
+		audit:    db.Collection("audit"),
+	}, nil
+}
+
+// Close disconnects from the server.
+func (s *Store) Close(ctx context.Context) error {
+	return s.client.Disconnect(ctx)
+}
+
+// Ping checks that the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// DB exposes the database for packages that own further collections.
+func (s *Store) DB() *mongo.Database { return s.db }
+
+// EnsureIndexes creates every collection and index idempotently. Collections
+// are created explicitly so that the embedded stack can index them at start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	names, err := s.db.ListCollectionNames(ctx, map[string]any{})
+	if err != nil {
+		return fmt.Errorf("store: list collections: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, c := range []*mongo.Collection{s.users, s.emails, s.sessions, s.tokens, s.throttle, s.audit} {
+		if have[c.Name()] {
+			continue
+		}
+		if err := s.db.CreateCollection(ctx, c.Name()); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("store: create collection %s: %w", c.Name(), err)
+		}
+	}
+	idx := []struct {
+		c    *mongo.Collection
+		keys map[string]any
+		uniq bool
+	}{
+		{s.users, map[string]any{"email": 1}, true},
+		{s.sessions, map[string]any{"expires_at": 1}, false},
+		{s.tokens, map[string]any{"expires_at": 1}, false},
+		{s.tokens, map[string]any{"user_id": 1}, false},
+		{s.audit, map[string]any{"at": 1}, false},
+	}
+	for _, i := range idx {
+		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.uniq)}
+		if _, err := i.c.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("store: index on %s: %w", i.c.Name(), err)
+		}
+	}
+	return nil
+}
+
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && (ce.Code == 48 || ce.Name == "NamespaceExists")
+}
+
+// notFound maps the driver's no-documents error onto models.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return models.ErrNotFound
+	}
+	return err
+}
+
+// unavailable marks errors that mean the server could not be reached, so the
+// app answers 503 instead of 500.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, new(topology.ServerSelectionError)) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return fmt.Errorf("%w: %w", models.ErrUnavailable, err)
+	}
+	return err
+}
+
+// commandMonitor adds each command's round-trip time to the request's DB
+// timer, if the context carries one (see WithDBTimer).
+func commandMonitor() *event.CommandMonitor {
+	return &event.CommandMonitor{
+		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
+			if t := DBTimerFrom(ctx); t != nil {
+				t.Add(e.Duration)
+			}
+		},
+		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
+			if t := DBTimerFrom(ctx); t != nil {
+				t.Add(e.Duration)
+			}
+		},
+	}
+}

@@ -1,0 +1,188 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sprout-vn/sprout/models"
+	"github.com/sprout-vn/sprout/views"
+)
+
+// Throttle limits (SECURITY.md 11): failed sign-ins per account and per
+// client within a window.
+const (
+	MaxFailuresPerAccount = 5
+	MaxFailuresPerClient  = 20
+	FailureWindow         = 15 * time.Minute
+)
+
+// AuthStore is what signing in needs from the store.
+type AuthStore interface {
+	UserByEmail(ctx context.Context, email string) (*models.User, error)
+	Failures(ctx context.Context, key string) (int, error)
+	AddFailure(ctx context.Context, key string, window time.Duration) error
+	ClearFailures(ctx context.Context, key string) error
+	CreateToken(ctx context.Context, userID string, ttl time.Duration) (string, time.Time, error)
+	DeleteToken(ctx context.Context, raw string) error
+	Audit(ctx context.Context, e models.AuditEvent) error
+}
+
+// Auth signs people in and out (HTML) and issues API tokens.
+type Auth struct {
+	Store    AuthStore
+	Views    *views.Views
+	TokenTTL time.Duration
+}
+
+// authenticate checks credentials with throttling. Unknown e-mail, wrong
+// password and disabled account all return models.ErrBadLogin after the same
+// amount of hashing work.
+func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User, error) {
+	ctx := Ctx(c)
+	email = models.NormalizeEmail(email)
+	acctKey, ipKey := "acct:"+email, "ip:"+c.IP()
+	for _, k := range []struct {
+		key string
+		max int
+	}{{acctKey, MaxFailuresPerAccount}, {ipKey, MaxFailuresPerClient}} {
+		n, err := h.Store.Failures(ctx, k.key)
+		if err != nil {
+			return nil, err
+		}
+		if n >= k.max {
+			_ = h.Store.Audit(ctx, models.AuditEvent{Action: models.AuditLoginDenied, Target: email, IP: c.IP()})
+			return nil, models.ErrThrottled
+		}
+	}
+	u, err := h.Store.UserByEmail(ctx, email)
+	hash := models.DummyHash
+	switch {
+	case err == nil:
+		hash = u.PasswordHash
+	case !errors.Is(err, models.ErrNotFound):
+		return nil, err
+	}
+	ok, verr := models.VerifyPassword(hash, password)
+	if err != nil || verr != nil || !ok || u.Disabled {
+		for _, k := range []string{acctKey, ipKey} {
+			if ferr := h.Store.AddFailure(ctx, k, FailureWindow); ferr != nil {
+				return nil, ferr
+			}
+		}
+		actor := ""
+		if u != nil {
+			actor = u.ID
+		}
+		_ = h.Store.Audit(ctx, models.AuditEvent{Actor: actor, Action: models.AuditLoginFailed, Target: email, IP: c.IP()})
+		return nil, models.ErrBadLogin
+	}
+	if err := h.Store.ClearFailures(ctx, acctKey); err != nil {
+		return nil, err
+	}
+	_ = h.Store.Audit(ctx, models.AuditEvent{Actor: u.ID, Action: models.AuditLoginOK, Target: u.ID, IP: c.IP()})
+	return u, nil
+}
+
+// LoginForm shows GET /login.
+func (h *Auth) LoginForm(c *fiber.Ctx) error {
+	if CurrentUser(c) != nil {
+		return c.Redirect("/account", fiber.StatusSeeOther)
+	}
+	return Render(c, h.Views, fiber.StatusOK, "login", Page(c, h.Views, "title.login", nil))
+}
+
+// Login handles POST /login.
+func (h *Auth) Login(c *fiber.Ctx) error {
+	email := strings.TrimSpace(c.FormValue("email"))
+	u, err := h.authenticate(c, email, c.FormValue("password"))
+	if err != nil {
+		tr := h.Views.I18n.For(Lang(c))
+		p := Classify(err, tr)
+		if p.Status >= 500 {
+			return err
+		}
+		d := Page(c, h.Views, "title.login", nil)
+		d.Errors = map[string]string{"email": p.Message}
+		d.Form = map[string]string{"email": email}
+		return Render(c, h.Views, p.Status, "login", d)
+	}
+	if err := signIn(c, u.ID); err != nil {
+		return err
+	}
+	_ = flash(c, "flash.logged_in")
+	return c.Redirect(homeFor(u), fiber.StatusSeeOther)
+}
+
+// homeFor is where a user lands after signing in.
+func homeFor(u *models.User) string {
+	switch {
+	case u.HasRole(models.RoleAdmin):
+		return "/admin/users"
+	default:
+		return "/account"
+	}
+}
+
+// Logout handles POST /logout.
+func (h *Auth) Logout(c *fiber.Ctx) error {
+	if err := signOut(c); err != nil {
+		return err
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+type tokenRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type tokenResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// APICreateToken handles POST /api/v1/tokens.
+func (h *Auth) APICreateToken(c *fiber.Ctx) error {
+	var req tokenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, err := h.authenticate(c, req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	tok, exp, err := h.Store.CreateToken(Ctx(c), u.ID, h.TokenTTL)
+	if err != nil {
+		return fmt.Errorf("handlers: issue token: %w", err)
+	}
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: u.ID, Action: models.AuditTokenIssued, Target: u.ID, IP: c.IP()})
+	return writeJSON(c, fiber.StatusCreated, tokenResponse{Token: tok, ExpiresAt: exp})
+}
+
+// APIDeleteToken handles DELETE /api/v1/tokens/current: revokes the bearer
+// token the request came with.
+func (h *Auth) APIDeleteToken(c *fiber.Ctx) error {
+	raw, ok := BearerToken(c)
+	if !ok || Via(c) != ViaToken {
+		return models.ErrUnauthorized
+	}
+	if err := h.Store.DeleteToken(Ctx(c), raw); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// BearerToken returns the token of an "Authorization: Bearer …" header.
+func BearerToken(c *fiber.Ctx) (string, bool) {
+	h := c.Get(fiber.HeaderAuthorization)
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}

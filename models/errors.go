@@ -1,0 +1,42 @@
+// Package models holds Sprout's domain types and pure rules. It does no I/O
+// and imports neither the web framework nor the database driver.
+package models
+
+import "errors"
+
+// Sentinel errors shared by every layer. Stores and rules return these
+// (wrapped with context); exactly one place in the app turns them into HTTP.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrConflict     = errors.New("conflict")
+	ErrEmailTaken   = errors.New("email already registered")
+	ErrBadLogin     = errors.New("invalid email or password")
+	ErrDisabled     = errors.New("account disabled")
+	ErrThrottled    = errors.New("too many attempts")
+	ErrForbidden    = errors.New("forbidden")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrUnavailable  = errors.New("service unavailable")
+)
+
+// RuleError is a business-rule failure with a message key that the UI
+// translates, e.g. "error.password_common". Field names the input at fault.
+type RuleError struct {
+	Field string
+	Key   string
+}
+
+func (e *RuleError) Error() string { return e.Field + ": " + e.Key }
+
+// RuleErrors collects several failed rules so a form can show all of them.
+type RuleErrors []*RuleError
+
+func (es RuleErrors) Error() string {
+	if len(es) == 0 {
+		return "no rule errors"
+	}
+	s := es[0].Error()
+	for _, e := range es[1:] {
+		s += "; " + e.Error()
+	}
+	return s
+}
