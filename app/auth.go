@@ -89,36 +89,36 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("app: load session: %w: %w", models.ErrUnavailable, err)
 	}
-	handlers.SetSession(c, sess)
-	dirty := false
-	if f, ok := handlers.TakeFlash(sess); ok {
+	st := &handlers.SessionState{S: sess}
+	handlers.SetSession(c, st)
+	if f, ok := st.TakeFlash(); ok {
 		c.Locals(handlers.FlashContextKey, f)
-		dirty = true
 	}
-	if uid := handlers.SessionUserID(sess); uid != "" {
+	if uid := st.UserID(); uid != "" {
 		u, err := a.store.UserByID(ctx, uid)
 		switch {
 		case err == nil && !u.Disabled:
 			handlers.SetUser(c, u, handlers.ViaSession)
 		case err == nil || errors.Is(err, models.ErrNotFound):
 			// Disabled or deleted: the old cookie signs nobody in.
-			if err := sess.Destroy(); err != nil {
+			if err := st.Destroy(); err != nil {
 				return fmt.Errorf("app: end session: %w", err)
 			}
-			dirty = false
 		default:
 			return err
 		}
 	}
-	if dirty {
+	err = c.Next()
+	// Fiber's Save releases the session, so it happens once, here.
+	if st.Dirty && !st.Destroyed {
 		start := time.Now()
-		err := sess.Save()
+		serr := sess.Save()
 		timerFrom(c).Add(time.Since(start))
-		if err != nil {
-			return fmt.Errorf("app: save session: %w: %w", models.ErrUnavailable, err)
+		if serr != nil && err == nil {
+			err = fmt.Errorf("app: save session: %w: %w", models.ErrUnavailable, serr)
 		}
 	}
-	return c.Next()
+	return err
 }
 
 func timerFrom(c *fiber.Ctx) *store.DBTimer {

@@ -149,7 +149,7 @@ func (h *Accounts) Register(c *fiber.Ctx) error {
 		if err := signIn(c, u.ID); err != nil {
 			return err
 		}
-		_ = flash(c, "flash.registered")
+		flash(c, "flash.registered")
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
 	if fields == nil {

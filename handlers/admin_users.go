@@ -104,7 +104,7 @@ func (h *Admin) CreateUser(c *fiber.Ctx) error {
 	}
 	_, fields, err := h.create(c, &req)
 	if err == nil && fields == nil {
-		_ = flash(c, "flash.user_created")
+		flash(c, "flash.user_created")
 		return c.Redirect("/admin/users", fiber.StatusSeeOther)
 	}
 	if fields == nil {
@@ -127,7 +127,7 @@ func (h *Admin) SetDisabled(disabled bool) fiber.Handler {
 		if disabled {
 			key = "flash.user_disabled"
 		}
-		_ = flash(c, key)
+		flash(c, key)
 		return c.Redirect("/admin/users", fiber.StatusSeeOther)
 	}
 }

@@ -114,7 +114,7 @@ func (h *Auth) Login(c *fiber.Ctx) error {
 	if err := signIn(c, u.ID); err != nil {
 		return err
 	}
-	_ = flash(c, "flash.logged_in")
+	flash(c, "flash.logged_in")
 	return c.Redirect(homeFor(u), fiber.StatusSeeOther)
 }
 

@@ -7,39 +7,56 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 )
 
-type sessionKey struct{}
-
 // Session keys.
 const (
 	sessUserID = "uid"
 	sessFlash  = "flash"
 )
 
-// SetSession keeps the request's session for handlers (loaded once by the
-// session middleware).
-func SetSession(c *fiber.Ctx, s *session.Session) { c.Locals(sessionKey{}, s) }
+// SessionState wraps the request's Fiber session. Fiber's Session.Save
+// releases the session object, so handlers only change it and mark it dirty;
+// the session middleware saves it once, after the handler.
+type SessionState struct {
+	S         *session.Session
+	Dirty     bool
+	Destroyed bool
+}
+
+type sessionKey struct{}
+
+// SetSession keeps the request's session for handlers.
+func SetSession(c *fiber.Ctx, s *SessionState) { c.Locals(sessionKey{}, s) }
 
 // CurrentSession returns the request's session, or nil for token or
 // anonymous API requests.
-func CurrentSession(c *fiber.Ctx) *session.Session {
-	s, _ := c.Locals(sessionKey{}).(*session.Session)
+func CurrentSession(c *fiber.Ctx) *SessionState {
+	s, _ := c.Locals(sessionKey{}).(*SessionState)
 	return s
 }
 
-// SessionUserID returns the user id stored in a session, or "".
-func SessionUserID(s *session.Session) string {
-	id, _ := s.Get(sessUserID).(string)
+// UserID returns the user id stored in the session, or "".
+func (s *SessionState) UserID() string {
+	id, _ := s.S.Get(sessUserID).(string)
 	return id
 }
 
-// TakeFlash returns and clears a session's one-time message. The caller
-// saves the session.
-func TakeFlash(s *session.Session) (string, bool) {
-	f, ok := s.Get(sessFlash).(string)
+// TakeFlash returns and clears the one-time message.
+func (s *SessionState) TakeFlash() (string, bool) {
+	f, ok := s.S.Get(sessFlash).(string)
 	if ok {
-		s.Delete(sessFlash)
+		s.S.Delete(sessFlash)
+		s.Dirty = true
 	}
 	return f, ok
+}
+
+// Destroy ends the session in the store and expires the cookie.
+func (s *SessionState) Destroy() error {
+	if err := s.S.Destroy(); err != nil {
+		return fmt.Errorf("handlers: destroy session: %w", err)
+	}
+	s.Destroyed, s.Dirty = true, false
+	return nil
 }
 
 // signIn binds the session to userID under a new session id (SECURITY.md 14:
@@ -49,31 +66,26 @@ func signIn(c *fiber.Ctx, userID string) error {
 	if s == nil {
 		return fmt.Errorf("handlers: sign in without a session")
 	}
-	if err := s.Regenerate(); err != nil {
+	if err := s.S.Regenerate(); err != nil {
 		return fmt.Errorf("handlers: regenerate session: %w", err)
 	}
-	s.Set(sessUserID, userID)
-	return s.Save()
+	s.S.Set(sessUserID, userID)
+	s.Dirty = true
+	return nil
 }
 
-// signOut destroys the session in the store and expires the cookie.
+// signOut destroys the session.
 func signOut(c *fiber.Ctx) error {
-	s := CurrentSession(c)
-	if s == nil {
-		return nil
-	}
-	if err := s.Destroy(); err != nil {
-		return fmt.Errorf("handlers: destroy session: %w", err)
+	if s := CurrentSession(c); s != nil {
+		return s.Destroy()
 	}
 	return nil
 }
 
 // flash leaves a one-time message key for the next page.
-func flash(c *fiber.Ctx, key string) error {
-	s := CurrentSession(c)
-	if s == nil {
-		return nil
+func flash(c *fiber.Ctx, key string) {
+	if s := CurrentSession(c); s != nil && !s.Destroyed {
+		s.S.Set(sessFlash, key)
+		s.Dirty = true
 	}
-	s.Set(sessFlash, key)
-	return s.Save()
 }

@@ -22,4 +22,3 @@ import (
 	_ "golang.org/x/text/language"
 	_ "modernc.org/sqlite"
 )
-

@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sprout-vn/sprout/models"
+)
+
+func TestRegisterAPI(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+
+	r := c.jsonReq(http.MethodPost, "/api/v1/accounts", applicantBody("Mai@Example.VN"), "")
+	expectStatus(t, r, http.StatusCreated)
+	var got struct {
+		ID    string   `json:"id"`
+		Email string   `json:"email"`
+		Name  string   `json:"name"`
+		Roles []string `json:"roles"`
+	}
+	r.json(t, &got)
+	if got.ID == "" || got.Email != "mai@example.vn" || got.Name != "Hoàng Thị Mai" || len(got.Roles) != 1 || got.Roles[0] != "applicant" {
+		t.Fatalf("unexpected account %+v", got)
+	}
+	if strings.Contains(r.text(), "password") {
+		t.Fatalf("response leaks password fields: %s", r.body)
+	}
+
+	u, err := a.Store().UserByID(context.Background(), got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Consents) != 1 || u.Consents[0].Purpose != models.PurposeTerms || u.Consents[0].NoticeVersion != models.NoticeVersion ||
+		u.Consents[0].TextHash == "" || u.Consents[0].Channel != "api" || u.Consents[0].At.IsZero() {
+		t.Fatalf("consent not recorded: %+v", u.Consents)
+	}
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("password not hashed with argon2id: %q", u.PasswordHash)
+	}
+
+	t.Run("email unique case-insensitively", func(t *testing.T) {
+		r := c.jsonReq(http.MethodPost, "/api/v1/accounts", applicantBody("MAI@example.vn"), "")
+		expectStatus(t, r, http.StatusConflict)
+		var e errBody
+		r.json(t, &e)
+		if e.Error.Code != "email_taken" || e.Error.Fields["email"] == "" {
+			t.Fatalf("409 body %s", r.body)
+		}
+	})
+}
+
+type errBody struct {
+	Error struct {
+		Code    string            `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields"`
+	} `json:"error"`
+}
+
+func TestRegisterAPIValidation(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	cases := []struct {
+		name   string
+		edit   func(m map[string]any)
+		status int
+		field  string
+		lang   string
+		want   string
+	}{
+		{"missing email", func(m map[string]any) { delete(m, "email") }, 422, "email", "en", "E-mail"},
+		{"bad email vi", func(m map[string]any) { m["email"] = "not-an-email" }, 422, "email", "vi", "Thư điện tử"},
+		{"short password", func(m map[string]any) { m["password"] = "short" }, 422, "password", "en", "at least 8"},
+		{"common password", func(m map[string]any) { m["password"] = "matkhau123" }, 422, "password", "vi", "phổ biến"},
+		{"no consent", func(m map[string]any) { m["consent"] = map[string]any{"terms": false} }, 422, "consent", "en", "agree"},
+		{"old notice", func(m map[string]any) { m["consent"] = map[string]any{"terms": true, "notice_version": "2020-01"} }, 422, "consent", "en", "notice"},
+		{"birth year", func(m map[string]any) { m["birth_year"] = 1800 }, 422, "birth_year", "en", "birth year"},
+		{"bad gender", func(m map[string]any) { m["gender"] = "x" }, 422, "gender", "en", "Gender"},
+		{"bad phone", func(m map[string]any) { m["phone"] = "call me" }, 422, "phone", "en", "phone"},
+		{"wrong type", func(m map[string]any) { m["birth_year"] = "two thousand" }, 400, "", "en", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := applicantBody("v-" + strings.ReplaceAll(tc.name, " ", "") + "@example.vn")
+			tc.edit(body)
+			c.lang = tc.lang
+			r := c.jsonReq(http.MethodPost, "/api/v1/accounts", body, "")
+			expectStatus(t, r, tc.status)
+			var e errBody
+			r.json(t, &e)
+			if tc.field == "" {
+				return
+			}
+			if e.Error.Code != "validation_failed" {
+				t.Fatalf("code %q", e.Error.Code)
+			}
+			msg := e.Error.Fields[tc.field]
+			if !strings.Contains(strings.ToLower(msg), strings.ToLower(tc.want)) {
+				t.Fatalf("field %s message %q does not contain %q (all: %v)", tc.field, msg, tc.want, e.Error.Fields)
+			}
+		})
+	}
+	// Nothing was created by any failed request.
+	users, err := a.Store().ListUsers(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 0 {
+		t.Fatalf("failed registrations created %d users", len(users))
+	}
+}
+
+func TestRegisterIgnoresPrivilegedFields(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	body := applicantBody("sneaky@example.vn")
+	body["roles"] = []string{"admin"}
+	body["role"] = "admin"
+	body["disabled"] = true
+	body["id"] = "chosen-id"
+	r := c.jsonReq(http.MethodPost, "/api/v1/accounts", body, "")
+	expectStatus(t, r, http.StatusCreated)
+	u, err := a.Store().UserByEmail(context.Background(), "sneaky@example.vn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.HasRole(models.RoleAdmin) || u.Disabled || u.ID == "chosen-id" {
+		t.Fatalf("privileged fields were taken from the body: %+v", u)
+	}
+}
+
+func TestOperatorKeysRejected(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	body := applicantBody("op@example.vn")
+	body["email"] = map[string]any{"$ne": ""}
+	r := c.jsonReq(http.MethodPost, "/api/v1/accounts", body, "")
+	expectStatus(t, r, http.StatusBadRequest)
+	r = c.jsonReq(http.MethodPost, "/api/v1/tokens", `{"email":{"$gt":""},"password":{"$ne":1}}`, "")
+	expectStatus(t, r, http.StatusBadRequest)
+	r = c.get("/?status[$ne]=draft")
+	expectStatus(t, r, http.StatusBadRequest)
+	r = c.get("/api/v1/me?$where=1")
+	expectStatus(t, r, http.StatusBadRequest)
+}
+
+func TestRegisterHTMLForm(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	tok := c.csrfFrom("/register")
+	vals := func() map[string][]string {
+		return map[string][]string{
+			"name": {"Lù Văn Sinh"}, "email": {"sinh@example.vn"}, "password": {goodPassword},
+			"birth_year": {"1999"}, "gender": {"male"}, "province": {"Lào Cai"}, "commune": {"Bắc Hà"},
+		}
+	}
+	// Without consent: 422, the form comes back with the message and the values.
+	r := c.form("/register", vals(), tok)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.text(), "Bạn cần đồng ý") || !strings.Contains(r.text(), `value="sinh@example.vn"`) {
+		t.Fatalf("form not re-rendered with error and values: %.2000s", r.body)
+	}
+	if strings.Contains(r.text(), goodPassword) {
+		t.Fatal("password echoed back into the form")
+	}
+	v := vals()
+	v["consent_terms"] = []string{"1"}
+	r = c.form("/register", v, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/account" {
+		t.Fatalf("redirect to %q", loc)
+	}
+	r = c.get("/account")
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text(), "Lù Văn Sinh") || !strings.Contains(r.text(), "Đã tạo tài khoản") {
+		t.Fatalf("account page after registration: %.1500s", r.body)
+	}
+	u, err := a.Store().UserByEmail(context.Background(), "sinh@example.vn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Consents[0].Channel != "web" {
+		t.Fatalf("consent channel %q", u.Consents[0].Channel)
+	}
+}
