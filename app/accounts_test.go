@@ -76,10 +76,10 @@ func TestRegisterAPIValidation(t *testing.T) {
 		{"short password", func(m map[string]any) { m["password"] = "short" }, 422, "password", "en", "at least 8"},
 		{"common password", func(m map[string]any) { m["password"] = "matkhau123" }, 422, "password", "vi", "phổ biến"},
 		{"no consent", func(m map[string]any) { m["consent"] = map[string]any{"terms": false} }, 422, "consent", "en", "agree"},
-		{"old notice", func(m map[string]any) { m["consent"] = map[string]any{"terms": true, "notice_version": "2020-01"} }, 422, "consent", "en", "notice"},
+		{"old notice", func(m map[string]any) { m["consent"] = map[string]any{"terms": true, "notice_version": "2020-01"} }, 422, "consent", "en", "notice has been updated"},
 		{"birth year", func(m map[string]any) { m["birth_year"] = 1800 }, 422, "birth_year", "en", "birth year"},
 		{"bad gender", func(m map[string]any) { m["gender"] = "x" }, 422, "gender", "en", "Gender"},
-		{"bad phone", func(m map[string]any) { m["phone"] = "call me" }, 422, "phone", "en", "phone"},
+		{"bad phone", func(m map[string]any) { m["phone"] = "call me" }, 422, "phone", "en", "phone number is not valid"},
 		{"wrong type", func(m map[string]any) { m["birth_year"] = "two thousand" }, 400, "", "en", ""},
 	}
 	for _, tc := range cases {

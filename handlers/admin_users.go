@@ -30,7 +30,7 @@ type createUserRequest struct {
 	Email    string   `json:"email" validate:"required,email,max=254"`
 	Name     string   `json:"name" validate:"required,max=120"`
 	Password string   `json:"password" validate:"required"`
-	Roles    []string `json:"roles" validate:"required,min=1,max=5"`
+	Roles    []string `json:"roles" validate:"max=5"`
 }
 
 type adminUsersPage struct {

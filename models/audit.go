@@ -17,12 +17,12 @@ type AuditEvent struct {
 
 // Audit actions recorded so far.
 const (
-	AuditLoginOK     = "login.ok"
-	AuditLoginFailed = "login.failed"
-	AuditLoginDenied = "login.throttled"
-	AuditUserCreated = "user.created"
-	AuditUserDisable = "user.disabled"
-	AuditUserEnable  = "user.enabled"
-	AuditTokenIssued = "token.issued"
-	AuditAccessDeny  = "access.denied"
+	AuditLoginOK     = "login:ok"
+	AuditLoginFailed = "login:failed"
+	AuditLoginDenied = "login:throttled"
+	AuditUserCreated = "user:created"
+	AuditUserDisable = "user:disabled"
+	AuditUserEnable  = "user:enabled"
+	AuditTokenIssued = "token:issued"
+	AuditAccessDeny  = "access:denied"
 )

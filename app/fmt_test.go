@@ -1,0 +1,5 @@
+package app_test
+
+import "fmt"
+
+var fmtSscanf = fmt.Sscanf

@@ -1,0 +1,137 @@
+package views
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sprout-vn/sprout/models"
+)
+
+// keyShape is what a translation key looks like: "prefix.rest".
+var keyShape = regexp.MustCompile(`^[a-z]+\.[a-z0-9_.]+$`)
+
+var templateKey = regexp.MustCompile(`"([a-z]+\.[a-z0-9_.]+)"`)
+
+// TestLocaleKeys fails when a key used in a template or in Go code is
+// missing from vi.json or en.json, or when the two files differ.
+func TestLocaleKeys(t *testing.T) {
+	v, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vi, en := v.I18n.keys["vi"], v.I18n.keys["en"]
+	for k := range vi {
+		if !en[k] {
+			t.Errorf("key %q is in vi.json but not en.json", k)
+		}
+	}
+	for k := range en {
+		if !vi[k] {
+			t.Errorf("key %q is in en.json but not vi.json", k)
+		}
+	}
+	prefixes := map[string]bool{}
+	for k := range vi {
+		prefixes[strings.SplitN(k, ".", 2)[0]] = true
+	}
+	used := map[string]string{} // key → where
+	// Templates.
+	err = fs.WalkDir(files, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(files, p)
+		for _, m := range templateKey.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = p
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Go string literals in the packages that show text.
+	for _, dir := range []string{"../handlers", "../app", "../models", "."} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+				continue
+			}
+			path := filepath.Join(dir, e.Name())
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					s, _ := strconv.Unquote(lit.Value)
+					if keyShape.MatchString(s) && prefixes[strings.SplitN(s, ".", 2)[0]] && !strings.HasSuffix(s, ".") {
+						used[s] = path
+					}
+				}
+				return true
+			})
+		}
+	}
+	// Keys built at run time.
+	for _, r := range models.AllRoles {
+		used["role."+string(r)] = "role names"
+	}
+	for k := range vi {
+		if strings.HasPrefix(k, "error.") && len(k) == len("error.000") {
+			used[k+"_text"] = "error page text"
+		}
+	}
+	if len(used) < 50 {
+		t.Fatalf("found only %d used keys: the scan is broken", len(used))
+	}
+	for k, where := range used {
+		if !vi[k] {
+			t.Errorf("key %q (used in %s) missing from vi.json", k, where)
+		}
+		if !en[k] {
+			t.Errorf("key %q (used in %s) missing from en.json", k, where)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	cases := []struct{ cookie, accept, want string }{
+		{"", "", "vi"},
+		{"", "en-US,en;q=0.9", "en"},
+		{"", "fr-FR,en;q=0.5", "en"},
+		{"", "de", "vi"},
+		{"vi", "en", "vi"},
+		{"en", "vi", "en"},
+		{"xx", "vi-VN", "vi"},
+	}
+	for _, c := range cases {
+		if got := Match(c.cookie, c.accept); got != c.want {
+			t.Errorf("Match(%q, %q) = %q, want %q", c.cookie, c.accept, got, c.want)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	v, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := v.I18n.For("en")
+	if got := en.T("admin.users_caption", "Count", 1); got != "1 user" {
+		t.Fatalf("en one: %q", got)
+	}
+	if got := en.T("admin.users_caption", "Count", 3); got != "3 users" {
+		t.Fatalf("en other: %q", got)
+	}
+	if got := v.I18n.For("vi").T("admin.users_caption", "Count", 3); got != "3 người dùng" {
+		t.Fatalf("vi: %q", got)
+	}
+}
