@@ -35,6 +35,6 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./app/embedded/
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzCleanFilename -fuzztime 15s ./uploads/
-	$(GO) test -run '^$$' -fuzz FuzzSniff -fuzztime 15s ./uploads/
-	$(GO) test -run '^$$' -fuzz FuzzInspectOOXML -fuzztime 15s ./uploads/
+	$(GO) test -run '^$$' -fuzz FuzzCleanFilename -fuzztime 15s -fuzzminimizetime 2s ./uploads/
+	$(GO) test -run '^$$' -fuzz FuzzSniff -fuzztime 15s -fuzzminimizetime 2s ./uploads/
+	$(GO) test -run '^$$' -fuzz FuzzInspectOOXML -fuzztime 15s -fuzzminimizetime 2s ./uploads/

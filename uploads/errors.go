@@ -77,7 +77,7 @@ const (
 
 // ZipBombError reports an archive that would expand past one of the Limits.
 // It is returned before the offending data is decompressed, or, for
-// CapDeclaredSize and CapPartBytes, as soon as reading passes the bound. Map
+// CapDeclaredSize, as soon as reading passes the declared size. Map
 // it to 413 (see the package comment for why not 415).
 type ZipBombError struct {
 	// Cap is one of the Cap* constants.

@@ -25,7 +25,8 @@ const maxExtBytes = 16
 // format characters (which include the bidi overrides, isolates and marks
 // and the zero-width characters), line and paragraph separators and
 // private-use code points; replaces invalid UTF-8 and the characters
-// Windows forbids in names (<>:"|?*) with '_'; NFC-normalises so that
+// Windows forbids in names (<>:"|?*) with '_'; turns other spaces into
+// ASCII spaces and collapses runs of them; NFC-normalises so that
 // Vietnamese typed on different systems compares and displays alike;
 // removes leading dots and spaces (no hidden files, no "..") and trailing
 // dots and spaces (Windows drops them, which can change the extension); and
@@ -46,6 +47,7 @@ func CleanFilename(name string) string {
 	}
 
 	name = strings.Map(cleanRune, name)
+	name = collapseSpaces(name)
 	name = norm.NFC.String(name)
 	name = strings.TrimLeft(name, ". ")
 	name = strings.TrimRight(name, ". ")
@@ -65,10 +67,6 @@ func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <
 // cleanRune maps one rune for CleanFilename: -1 drops it.
 func cleanRune(r rune) rune {
 	switch {
-	case r == '/' || r == '\\':
-		// Unreachable after the path split; kept so the invariant holds
-		// locally.
-		return '_'
 	case strings.ContainsRune(`<>:"|?*`, r):
 		return '_'
 	case unicode.Is(unicode.Cc, r), // C0, DEL, C1
@@ -82,6 +80,15 @@ func cleanRune(r rune) rune {
 		return ' ' // no-break and ideographic spaces look like spaces anyway
 	}
 	return r
+}
+
+// collapseSpaces turns runs of spaces into one, so that padding cannot
+// push a second extension out of sight ("deck.pdf      .exe").
+func collapseSpaces(s string) string {
+	for strings.Contains(s, "  ") {
+		s = strings.ReplaceAll(s, "  ", " ")
+	}
+	return s
 }
 
 // truncateName shortens name to at most max bytes, keeping a short

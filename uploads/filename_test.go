@@ -35,6 +35,7 @@ func TestCleanFilename(t *testing.T) {
 		{"empty", "", "deck"},
 		{"only invisible", "\u202E\u200B\x00", "deck"},
 		{"invalid utf8", "\xffdeck\xfe.pdf", "_deck_.pdf"},
+		{"space padding", "deck.pdf" + strings.Repeat(" ", 60) + ".exe", "deck.pdf .exe"},
 		{"nbsp", "Kế\u00A0hoạch.pdf", "Kế hoạch.pdf"},
 		{"vietnamese nfd to nfc", "Ke\u0302\u0301 hoa\u0323ch go\u0323i vo\u0302\u0301n.pptx", "Kế hoạch gọi vốn.pptx"},
 		{"vietnamese kept", "Kế hoạch gọi vốn – Sprout 2026.pptx", "Kế hoạch gọi vốn – Sprout 2026.pptx"},

@@ -257,27 +257,34 @@ func safeEntryName(name string) bool {
 	return true
 }
 
-// readPart decompresses one entry, refusing it before reading if it
-// declares more than MaxPartBytes, and stopping if the stream turns out
-// longer than declared (archive/zip reports that as zip.ErrFormat) or
-// longer than the cap.
+// readPart decompresses one entry. It refuses the entry before reading if
+// it declares more than MaxPartBytes, and reads through an io.LimitReader
+// at the declared size plus one byte, so that a stream longer than
+// declared is caught however the decompressor behaves (archive/zip itself
+// reports it as zip.ErrFormat). The buffer is allocated once at the
+// declared size, which is at most the cap.
 func readPart(f *zip.File, lim Limits) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(lim.MaxPartBytes) {
 		return nil, &ZipBombError{Cap: CapPartBytes, Entry: f.Name, Limit: lim.MaxPartBytes, Got: saturate(f.UncompressedSize64)}
 	}
+	size := int64(f.UncompressedSize64)
 	rc, err := f.Open()
 	if err != nil {
 		return nil, partError(f, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, lim.MaxPartBytes+1))
-	if int64(len(b)) > lim.MaxPartBytes {
-		return nil, &ZipBombError{Cap: CapPartBytes, Entry: f.Name, Limit: lim.MaxPartBytes, Got: int64(len(b))}
-	}
-	if err != nil {
+	b := make([]byte, size+1)
+	n, err := io.ReadFull(io.LimitReader(rc, size+1), b)
+	switch {
+	case int64(n) > size:
+		return nil, partError(f, zip.ErrFormat)
+	case int64(n) < size:
+		return nil, partError(f, fmt.Errorf("%d of %d bytes: %w", n, size, err))
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		// A checksum error, reported when the stream ends.
 		return nil, partError(f, err)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 func partError(f *zip.File, err error) error {

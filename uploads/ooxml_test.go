@@ -111,7 +111,16 @@ func allocated(fn func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-const memoryBound = 16 << 20
+// wantBounded fails the test if fn allocates 16 MB or more in total.
+func wantBounded(tb testing.TB, fn func()) {
+	tb.Helper()
+	const bound = 16 << 20
+	n := allocated(fn)
+	tb.Logf("allocated %d KiB", n>>10)
+	if n >= bound {
+		tb.Errorf("allocated %d bytes, want < %d", n, bound)
+	}
+}
 
 func TestInspectOOXMLTypes(t *testing.T) {
 	tests := []struct {
@@ -238,9 +247,7 @@ func TestInspectOOXMLTooManyEntries(t *testing.T) {
 	data := buildZip(t, entries...)
 	for _, lim := range []Limits{DefaultLimits(), {}} { // zero Limits fall back to the defaults
 		var err error
-		if n := allocated(func() { err = inspect(data, lim) }); n > memoryBound {
-			t.Errorf("inspecting allocated %d bytes, want < %d", n, memoryBound)
-		}
+		wantBounded(t, func() { err = inspect(data, lim) })
 		zbe := wantCap(t, err, CapEntries)
 		if zbe.Got != int64(len(entries)) || zbe.Limit != 2000 {
 			t.Errorf("got %d > %d, want %d > 2000", zbe.Got, zbe.Limit, len(entries))
@@ -264,9 +271,7 @@ func TestInspectOOXMLHugeDirectory(t *testing.T) {
 	}
 	data := buf.Bytes()
 	var err error
-	if n := allocated(func() { err = inspect(data, DefaultLimits()) }); n > memoryBound {
-		t.Errorf("inspecting allocated %d bytes, want < %d", n, memoryBound)
-	}
+	wantBounded(t, func() { err = inspect(data, DefaultLimits()) })
 	wantCap(t, err, CapDirectory)
 }
 
@@ -371,9 +376,7 @@ func TestInspectOOXMLWhitespaceBomb(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			data := rawZip(t, deflated, crc, tt.declared)
 			var err error
-			if n := allocated(func() { err = inspect(data, DefaultLimits()) }); n > memoryBound {
-				t.Errorf("inspecting allocated %d bytes, want < %d", n, memoryBound)
-			}
+			wantBounded(t, func() { err = inspect(data, DefaultLimits()) })
 			wantCap(t, err, tt.caps...)
 		})
 	}
@@ -404,9 +407,7 @@ func TestInspectOOXMLZipBombFixtureMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := allocated(func() { err = InspectOOXML(f, st.Size(), DefaultLimits()) }); n > memoryBound {
-		t.Errorf("inspecting zipbomb.pptx allocated %d bytes, want < %d", n, memoryBound)
-	}
+	wantBounded(t, func() { err = InspectOOXML(f, st.Size(), DefaultLimits()) })
 	zbe := wantCap(t, err, CapTotalUncompressed, CapRatio)
 	if zbe.Entry != "ppt/media/image1.png" {
 		t.Errorf("entry = %q, want the 2 GiB image", zbe.Entry)
