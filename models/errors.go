@@ -40,3 +40,13 @@ func (es RuleErrors) Error() string {
 	}
 	return s
 }
+
+// Entry and competition errors.
+var (
+	ErrStale          = errors.New("someone else changed this record")
+	ErrNotEditable    = errors.New("the entry is no longer a draft")
+	ErrDeadlinePassed = errors.New("the deadline has passed")
+	ErrAlreadyLeads   = errors.New("already leads an entry in this competition")
+	ErrNotOpen        = errors.New("the competition is not open for entries")
+	ErrBadTransition  = errors.New("illegal state change")
+)

@@ -111,9 +111,10 @@ func StartMongo(ctx context.Context, cfg MongoConfig) (*Mongo, error) {
 		}
 
 		// The directory becomes part of a SQLite URI ("file:DIR/?..."),
-		// where these characters would start the query or fragment.
-		if strings.ContainsAny(dir, "?#") {
-			return nil, fmt.Errorf("embedded: start ferretdb: directory %q must not contain '?' or '#'", dir)
+		// where these characters would start the query or fragment or be
+		// percent-decoded.
+		if strings.ContainsAny(dir, "?#%") {
+			return nil, fmt.Errorf("embedded: start ferretdb: directory %q must not contain '?', '#' or '%%'", dir)
 		}
 
 		if err = os.MkdirAll(dir, 0o700); err != nil {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/versity/versitygw/auth"
 	"github.com/versity/versitygw/backend/meta"
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
@@ -63,7 +64,6 @@ type S3 struct {
 	endpoint string
 	access   string
 	secret   string
-	log      *slog.Logger
 	prevWD   string // working directory before the posix backend changed it
 
 	cancel  context.CancelFunc
@@ -105,6 +105,12 @@ func StartS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		return nil, errors.New("embedded: start s3: S3Config.CredentialsFile is empty")
 	}
 
+	// Fail before posix.New changes the working directory under a gateway
+	// that is already running and relies on it.
+	if err := gatewayAlreadyRunning(ctx); err != nil {
+		return nil, fmt.Errorf("embedded: start s3: %w", err)
+	}
+
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: start s3: %w", err)
@@ -126,12 +132,6 @@ func StartS3(ctx context.Context, cfg S3Config) (*S3, error) {
 
 	ms, sidecar, err := chooseMetaStorer(dir, meta.XattrMeta{}.Test)
 	if err != nil {
-		return nil, fmt.Errorf("embedded: start s3: %w", err)
-	}
-
-	// Fail before posix.New changes the working directory under a gateway
-	// that is already running and relies on it.
-	if err = gatewayAlreadyRunning(ctx); err != nil {
 		return nil, fmt.Errorf("embedded: start s3: %w", err)
 	}
 
@@ -183,8 +183,16 @@ func startGateway(ctx context.Context, dir, sidecar string, ms meta.MetadataStor
 	var once sync.Once
 
 	gcfg := &embedgw.Config{
-		RootUserAccess:    creds.AccessKey,
-		RootUserSecret:    creds.SecretKey,
+		RootUserAccess: creds.AccessKey,
+		RootUserSecret: creds.SecretKey,
+		// What RunVersityGW would build for single-account mode, minus the
+		// line auth.New prints on stdout (where `sprout stores` prints the
+		// environment for other instances).
+		IAMService: auth.NewIAMServiceSingle(auth.Account{
+			Access: creds.AccessKey,
+			Secret: creds.SecretKey,
+			Role:   auth.RoleAdmin,
+		}),
 		Ports:             []string{addr},
 		MaxConnections:    s3MaxConnections,
 		MaxRequests:       s3MaxRequests,
@@ -206,7 +214,6 @@ func startGateway(ctx context.Context, dir, sidecar string, ms meta.MetadataStor
 		endpoint: addr,
 		access:   creds.AccessKey,
 		secret:   creds.SecretKey,
-		log:      log,
 		cancel:   cancel,
 		done:     make(chan struct{}),
 	}
@@ -219,7 +226,8 @@ func startGateway(ctx context.Context, dir, sidecar string, ms meta.MetadataStor
 		stopped := s.stopped
 		s.mu.Unlock()
 
-		if err != nil && !stopped {
+		// Failures before listening are returned by StartS3 instead.
+		if err != nil && !stopped && isClosed(listening) {
 			log.Error("embedded s3 stopped", slog.Any("error", err))
 		}
 
@@ -423,6 +431,16 @@ func gatewayAlreadyRunning(ctx context.Context) error {
 	}
 
 	return nil
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // freePort asks the kernel for a free port on host. versitygw binds its own

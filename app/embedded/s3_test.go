@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -263,13 +264,49 @@ func TestS3OnePerProcess(t *testing.T) {
 	}
 
 	if _, err = os.Stat(filepath.Join(dir, "objects")); err == nil {
-		t.Logf("refused after creating %s", filepath.Join(dir, "objects"))
+		t.Errorf("refused only after creating %s", filepath.Join(dir, "objects"))
 	}
 
 	// The running one is unaffected.
 	if _, err = minioClient(t, s).ListBuckets(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPortInUse checks that a taken port fails start-up cleanly, for both
+// servers, and leaves the working directory and the next start alone.
+func TestPortInUse(t *testing.T) {
+	releaseS3(t)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	wd, _ := os.Getwd()
+	dir := t.TempDir()
+
+	if m, err := StartMongo(t.Context(), MongoConfig{Dir: filepath.Join(dir, "mongo"), Addr: l.Addr().String()}); err == nil {
+		m.Close()
+		t.Error("StartMongo on a taken port succeeded")
+	}
+
+	s, err := StartS3(t.Context(), S3Config{Dir: filepath.Join(dir, "objects"), Addr: l.Addr().String(), CredentialsFile: filepath.Join(dir, "c.json")})
+	if err == nil {
+		s.Close()
+		t.Fatal("StartS3 on a taken port succeeded")
+	}
+
+	if !isAddrInUse(err) {
+		t.Errorf("error %v does not say the address is in use", err)
+	}
+
+	if now, _ := os.Getwd(); now != wd {
+		t.Errorf("working directory left at %s, was %s", now, wd)
+	}
+
+	sharedS3(t) // the one-per-process slot was released
 }
 
 func TestLoadOrCreateCredentials(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -95,24 +96,28 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	for _, n := range names {
 		have[n] = true
 	}
-	for _, c := range []*mongo.Collection{s.users, s.emails, s.sessions, s.tokens, s.throttle, s.audit} {
-		if have[c.Name()] {
+	for _, name := range []string{"users", "user_emails", "sessions", "tokens", "login_throttle", "audit",
+		"competitions", "entries", "outbox"} {
+		if have[name] {
 			continue
 		}
-		if err := s.db.CreateCollection(ctx, c.Name()); err != nil && !isNamespaceExists(err) {
-			return fmt.Errorf("store: create collection %s: %w", c.Name(), err)
+		if err := s.db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("store: create collection %s: %w", name, err)
 		}
 	}
 	idx := []struct {
 		c    *mongo.Collection
-		keys map[string]any
+		keys any
 		uniq bool
 	}{
-		{s.users, map[string]any{"email": 1}, true},
-		{s.sessions, map[string]any{"expires_at": 1}, false},
-		{s.tokens, map[string]any{"expires_at": 1}, false},
-		{s.tokens, map[string]any{"user_id": 1}, false},
-		{s.audit, map[string]any{"at": 1}, false},
+		{s.users, bson.D{{Key: "email", Value: 1}}, true},
+		{s.sessions, bson.D{{Key: "expires_at", Value: 1}}, false},
+		{s.tokens, bson.D{{Key: "expires_at", Value: 1}}, false},
+		{s.tokens, bson.D{{Key: "user_id", Value: 1}}, false},
+		{s.audit, bson.D{{Key: "at", Value: 1}}, false},
+		{s.db.Collection("entries"), bson.D{{Key: "competition_id", Value: 1}, {Key: "leader_id", Value: 1}}, true},
+		{s.db.Collection("entries"), bson.D{{Key: "competition_id", Value: 1}, {Key: "status", Value: 1}}, false},
+		{s.db.Collection("outbox"), bson.D{{Key: "created_at", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.uniq)}
