@@ -35,6 +35,17 @@ const chromiumPath = "/usr/bin/chromium"
 // browserJourneyTimeout bounds one journey, browser start-up excluded.
 const browserJourneyTimeout = 90 * time.Second
 
+// screenshotDir is docs/screenshots in the repository, resolved while the
+// package initialises: TestMain then starts the embedded S3 gateway, which
+// changes the process's working directory (see embedded.StartS3).
+var screenshotDir = func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(wd, "..", "docs", "screenshots")
+}()
+
 // browserPassword is long and uncommon enough for models.CheckPassword.
 const browserPassword = "hoa ban nở trắng núi rừng Tây Bắc"
 
@@ -42,6 +53,11 @@ const browserPassword = "hoa ban nở trắng núi rừng Tây Bắc"
 // Vietnamese pages (Accept-Language: vi-VN,vi), and returns a tab context
 // bounded by browserJourneyTimeout. The browser stops when the test ends.
 // Without Chromium the test fails on CI (CI=true) and is skipped elsewhere.
+//
+// Call it after apptest.Serve: cleanups run last-in first-out, so Chromium
+// then exits before the server shuts down. Otherwise a connection Chromium
+// opened ahead of need (no request sent yet) counts as busy for fasthttp, and
+// the graceful shutdown waits the whole app.ShutdownTimeout for it.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if fi, err := os.Stat(chromiumPath); err != nil || fi.IsDir() {
@@ -168,7 +184,10 @@ func browserScreenshot(t *testing.T, ctx context.Context, name string) {
 		return
 	}
 	png := browserGet(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
-	dir := filepath.Join("..", "docs", "screenshots")
+	dir := screenshotDir
+	if dir == "" {
+		t.Fatal("cannot tell where docs/screenshots is")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -195,9 +214,10 @@ func browserUser(t *testing.T, a *app.App, email, name string, roles ...models.R
 // TestBrowserRegisterSignOutSignIn: an applicant on a phone registers in
 // Vietnamese (forgetting the consent box first), signs out and signs in again.
 func TestBrowserRegisterSignOutSignIn(t *testing.T) {
-	ctx := newBrowser(t)
-	a := apptest.NewApp(t, stack.Config(t))
+	cfg := stack.Config(t)
+	a := apptest.NewApp(t, cfg)
 	base := apptest.Serve(t, a)
+	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
 
 	const (
 		name     = "Hoàng Thị Mai"
@@ -283,9 +303,10 @@ func TestBrowserRegisterSignOutSignIn(t *testing.T) {
 // TestBrowserWrongPassword: a wrong password keeps the person on /login
 // with the Vietnamese error and the e-mail still typed.
 func TestBrowserWrongPassword(t *testing.T) {
-	ctx := newBrowser(t)
-	a := apptest.NewApp(t, stack.Config(t))
+	cfg := stack.Config(t)
+	a := apptest.NewApp(t, cfg)
 	base := apptest.Serve(t, a)
+	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
 	const email = "lan.tran@example.vn"
 	browserUser(t, a, email, "Trần Thị Lan", models.RoleApplicant)
 
@@ -310,9 +331,10 @@ func TestBrowserWrongPassword(t *testing.T) {
 // TestBrowserLanguageSwitch: the "English" button turns the site English,
 // over the browser's Vietnamese Accept-Language, and the choice sticks.
 func TestBrowserLanguageSwitch(t *testing.T) {
-	ctx := newBrowser(t)
-	a := apptest.NewApp(t, stack.Config(t))
+	cfg := stack.Config(t)
+	a := apptest.NewApp(t, cfg)
 	base := apptest.Serve(t, a)
+	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
 
 	browserDo(t, ctx, "open the home page", chromedp.Navigate(base+"/"))
 	browserWantPage(t, ctx, nil, base+"/", http.StatusOK, "vi")
@@ -342,9 +364,10 @@ func TestBrowserLanguageSwitch(t *testing.T) {
 // TestBrowserAdminCreatesAndDisablesJudge: an admin signs in, creates a
 // judge with the form and disables them from the table.
 func TestBrowserAdminCreatesAndDisablesJudge(t *testing.T) {
-	ctx := newBrowser(t)
-	a := apptest.NewApp(t, stack.Config(t))
+	cfg := stack.Config(t)
+	a := apptest.NewApp(t, cfg)
 	base := apptest.Serve(t, a)
+	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
 	const (
 		adminEmail = "quantri@example.vn"
 		adminName  = "Quản Trị Viên"

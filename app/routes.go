@@ -45,6 +45,9 @@ func (a *App) routes(valid *handlers.Validator) {
 	auth := &handlers.Auth{Store: st, Views: a.views, TokenTTL: TokenTTL}
 	me := &handlers.Me{Views: a.views}
 	admin := &handlers.Admin{Store: st, Views: a.views, Valid: valid}
+	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
+	entries := &handlers.Entries{Store: st, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
+	staffOnly := requireRole(models.RoleStaff, models.RoleAdmin)
 
 	w.Get("/", home.Show)
 	w.Post("/lang", home.SetLanguage)
@@ -54,6 +57,14 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Post("/login", auth.Login)
 	w.Post("/logout", auth.Logout)
 	w.Get("/account", requireUser, me.Account)
+
+	staff := w.Group("/staff", staffOnly)
+	staff.Get("/", comps.StaffList)
+	staff.Get("/competitions/new", comps.NewForm)
+	staff.Post("/competitions", comps.Create)
+	staff.Get("/competitions/:id", comps.EditForm)
+	staff.Post("/competitions/:id", comps.Update)
+	staff.Post("/competitions/:id/transition", comps.Transition)
 
 	adm := w.Group("/admin", requireRole(models.RoleAdmin))
 	adm.Get("/users", admin.Users)
@@ -66,6 +77,17 @@ func (a *App) routes(valid *handlers.Validator) {
 	api.Post("/tokens", auth.APICreateToken)
 	api.Delete("/tokens/current", requireUser, auth.APIDeleteToken)
 	api.Get("/me", requireUser, me.APIMe)
+	api.Get("/competitions", comps.APIList)
+	api.Get("/competitions/:id", comps.APIGet)
+	api.Post("/competitions", staffOnly, comps.APICreate)
+	api.Patch("/competitions/:id", staffOnly, comps.APIPatch)
+	api.Post("/competitions/:id/transition", staffOnly, comps.APITransition)
+	api.Post("/competitions/:id/entries", requireRole(models.RoleApplicant), entries.APICreate)
+	api.Get("/entries/:id", requireUser, entries.APIGet)
+	api.Patch("/entries/:id", requireUser, entries.APIPatch)
+	api.Post("/entries/:id/submit", requireUser, entries.APISubmit)
+	api.Post("/entries/:id/withdraw", requireUser, entries.APIWithdraw)
+	api.Post("/entries/:id/reopen", staffOnly, entries.APIReopen)
 	apiAdmin := api.Group("/users", requireRole(models.RoleAdmin))
 	apiAdmin.Post("/", admin.APICreateUser)
 	apiAdmin.Post("/:id/disable", admin.APISetDisabled(true))

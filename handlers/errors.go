@@ -68,6 +68,18 @@ func Classify(err error, tr *views.Translator) Problem {
 		p := simple(fiber.StatusConflict, "email_taken", "error.email_taken", tr)
 		p.Fields = map[string]string{"email": p.Message}
 		return p
+	case errors.Is(err, models.ErrStale):
+		return simple(fiber.StatusConflict, "stale", "error.stale", tr)
+	case errors.Is(err, models.ErrNotEditable):
+		return simple(fiber.StatusConflict, "not_editable", "error.not_editable", tr)
+	case errors.Is(err, models.ErrDeadlinePassed):
+		return simple(fiber.StatusConflict, "deadline_passed", "error.deadline_passed", tr)
+	case errors.Is(err, models.ErrAlreadyLeads):
+		return simple(fiber.StatusConflict, "already_leads", "error.already_leads", tr)
+	case errors.Is(err, models.ErrNotOpen):
+		return simple(fiber.StatusConflict, "not_open", "error.not_open", tr)
+	case errors.Is(err, models.ErrBadTransition):
+		return simple(fiber.StatusConflict, "illegal_transition", "error.conflict", tr)
 	case errors.Is(err, models.ErrConflict):
 		return simple(fiber.StatusConflict, "conflict", "error.conflict", tr)
 	case errors.Is(err, models.ErrBadLogin), errors.Is(err, models.ErrDisabled):

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -56,6 +57,9 @@ func (s *Store) UpdateCompetition(ctx context.Context, c *models.Competition, ve
 		"eligibility": c.Eligibility, "opens_at": c.OpensAt, "closes_at": c.ClosesAt, "deck": c.Deck,
 		"rounds": c.Rounds, "prizes": c.Prizes, "updated_at": c.UpdatedAt,
 	}
+	if err := s.claimVersion(ctx, "competitions", c.ID, version, s.compVersion(ctx, c.ID)); err != nil {
+		return err
+	}
 	res, err := s.db.Collection("competitions").UpdateOne(ctx, bson.M{"_id": c.ID, "version": version},
 		bson.M{"$set": set, "$inc": bson.M{"version": 1}})
 	if err != nil {
@@ -74,7 +78,20 @@ func (s *Store) UpdateCompetition(ctx context.Context, c *models.Competition, ve
 // TransitionCompetition moves a competition from → to, only if it is still
 // in from (a conditional update: two staff clicking at once change it once).
 func (s *Store) TransitionCompetition(ctx context.Context, id string, from, to models.CompetitionStatus) error {
-	res, err := s.db.Collection("competitions").UpdateOne(ctx, bson.M{"_id": id, "status": from},
+	c, err := s.CompetitionByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != from {
+		return models.ErrBadTransition
+	}
+	if err := s.claimVersion(ctx, "competitions", id, c.Version, s.compVersion(ctx, id)); err != nil {
+		if errors.Is(err, models.ErrStale) {
+			return models.ErrBadTransition
+		}
+		return err
+	}
+	res, err := s.db.Collection("competitions").UpdateOne(ctx, bson.M{"_id": id, "status": from, "version": c.Version},
 		bson.M{"$set": bson.M{"status": to, "updated_at": s.now()}, "$inc": bson.M{"version": 1}})
 	if err != nil {
 		return unavailable(fmt.Errorf("store: transition competition: %w", err))
@@ -86,4 +103,14 @@ func (s *Store) TransitionCompetition(ctx context.Context, id string, from, to m
 		return models.ErrBadTransition
 	}
 	return nil
+}
+
+func (s *Store) compVersion(ctx context.Context, id string) func() (int, error) {
+	return func() (int, error) {
+		c, err := s.CompetitionByID(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return c.Version, nil
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -73,6 +74,12 @@ func (s *Store) UpdateEntry(ctx context.Context, e *models.Entry, version int, b
 		"founded_year": e.FoundedYear, "team": e.Team, "search": e.Search, "women_led": e.WomenLed,
 		"updated_at": now,
 	}
+	if err := s.claimVersion(ctx, "entries", e.ID, version, s.entryVersion(ctx, e.ID)); err != nil {
+		if errors.Is(err, models.ErrStale) {
+			return s.explainMiss(ctx, e.ID)
+		}
+		return err
+	}
 	res, err := s.entries().UpdateOne(ctx, bson.M{"_id": e.ID, "version": version, "status": models.EntryDraft},
 		bson.M{"$set": set, "$inc": bson.M{"version": 1}, "$push": bson.M{"timeline": models.Event{At: now, Kind: "edited", By: by}}})
 	if err != nil {
@@ -86,45 +93,90 @@ func (s *Store) UpdateEntry(ctx context.Context, e *models.Entry, version int, b
 }
 
 // AttachDeck makes d the entry's current deck and keeps it in the history,
-// in one conditional update (the "ready" step of the upload protocol).
+// in one claimed, conditional update (the "ready" step of the upload
+// protocol). A concurrent edit is retried, since the deck does not depend
+// on the dossier text.
 func (s *Store) AttachDeck(ctx context.Context, entryID string, d models.Deck) error {
-	res, err := s.entries().UpdateOne(ctx, bson.M{"_id": entryID, "status": models.EntryDraft},
-		bson.M{"$set": bson.M{"deck": d, "updated_at": d.UploadedAt}, "$inc": bson.M{"version": 1},
-			"$push": bson.M{"deck_history": d, "timeline": models.Event{At: d.UploadedAt, Kind: "deck", By: d.UploadedBy, Note: d.Filename}}})
-	if err != nil {
-		return unavailable(fmt.Errorf("store: attach deck: %w", err))
+	for attempt := 0; attempt < 10; attempt++ {
+		e, err := s.EntryByID(ctx, entryID)
+		if err != nil {
+			return err
+		}
+		if e.Status != models.EntryDraft {
+			return models.ErrNotEditable
+		}
+		if err := s.claimVersion(ctx, "entries", e.ID, e.Version, s.entryVersion(ctx, e.ID)); err != nil {
+			if errors.Is(err, models.ErrStale) {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": entryID, "version": e.Version, "status": models.EntryDraft},
+			bson.M{"$set": bson.M{"deck": d, "updated_at": d.UploadedAt}, "$inc": bson.M{"version": 1},
+				"$push": bson.M{"deck_history": d, "timeline": models.Event{At: d.UploadedAt, Kind: "deck", By: d.UploadedBy, Note: d.Filename}}})
+		if err != nil {
+			return unavailable(fmt.Errorf("store: attach deck: %w", err))
+		}
+		if res.MatchedCount > 0 {
+			return nil
+		}
 	}
-	if res.MatchedCount == 0 {
-		return s.explainMiss(ctx, entryID)
-	}
-	return nil
+	return models.ErrStale
 }
 
-// SetEntryStatus moves an entry from one of from to to, as one conditional
-// update. It reports changed=false when the entry was already in to (a
-// repeated submit), so repeats are harmless.
+// entryVersion reads an entry's current version (for stale-claim recovery).
+func (s *Store) entryVersion(ctx context.Context, id string) func() (int, error) {
+	return func() (int, error) {
+		e, err := s.EntryByID(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return e.Version, nil
+	}
+}
+
+// SetEntryStatus moves an entry from one of from to to, with a claimed,
+// conditional update. It reports changed=false when the entry was already
+// in to (a repeated submit), so repeats are harmless and happen once.
 func (s *Store) SetEntryStatus(ctx context.Context, id string, from []models.EntryStatus, to models.EntryStatus, by, note string) (changed bool, err error) {
-	now := s.now()
-	set := bson.M{"status": to, "updated_at": now}
-	if to == models.EntrySubmitted {
-		set["submitted_at"] = now
+	for attempt := 0; attempt < 20; attempt++ {
+		e, err := s.EntryByID(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if e.Status == to {
+			return false, nil
+		}
+		ok := false
+		for _, f := range from {
+			ok = ok || e.Status == f
+		}
+		if !ok {
+			return false, models.ErrNotEditable
+		}
+		if err := s.claimVersion(ctx, "entries", id, e.Version, s.entryVersion(ctx, id)); err != nil {
+			if errors.Is(err, models.ErrStale) {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return false, err
+		}
+		now := s.now()
+		set := bson.M{"status": to, "updated_at": now}
+		if to == models.EntrySubmitted {
+			set["submitted_at"] = now
+		}
+		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": id, "version": e.Version, "status": e.Status},
+			bson.M{"$set": set, "$inc": bson.M{"version": 1}, "$push": bson.M{"timeline": models.Event{At: now, Kind: string(to), By: by, Note: note}}})
+		if err != nil {
+			return false, unavailable(fmt.Errorf("store: entry status: %w", err))
+		}
+		if res.MatchedCount > 0 {
+			return true, nil
+		}
 	}
-	res, err := s.entries().UpdateOne(ctx, bson.M{"_id": id, "status": bson.M{"$in": from}},
-		bson.M{"$set": set, "$inc": bson.M{"version": 1}, "$push": bson.M{"timeline": models.Event{At: now, Kind: string(to), By: by, Note: note}}})
-	if err != nil {
-		return false, unavailable(fmt.Errorf("store: entry status: %w", err))
-	}
-	if res.MatchedCount > 0 {
-		return true, nil
-	}
-	e, err := s.EntryByID(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	if e.Status == to {
-		return false, nil
-	}
-	return false, models.ErrNotEditable
+	return false, models.ErrStale
 }
 
 // EntryFilter selects entries for staff lists. Only top-level equality

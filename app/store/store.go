@@ -97,7 +97,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		have[n] = true
 	}
 	for _, name := range []string{"users", "user_emails", "sessions", "tokens", "login_throttle", "audit",
-		"competitions", "entries", "outbox"} {
+		"competitions", "entries", "outbox", "write_claims"} {
 		if have[name] {
 			continue
 		}
@@ -118,6 +118,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{s.db.Collection("entries"), bson.D{{Key: "competition_id", Value: 1}, {Key: "leader_id", Value: 1}}, true},
 		{s.db.Collection("entries"), bson.D{{Key: "competition_id", Value: 1}, {Key: "status", Value: 1}}, false},
 		{s.db.Collection("outbox"), bson.D{{Key: "created_at", Value: 1}}, false},
+		{s.db.Collection("write_claims"), bson.D{{Key: "at", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.uniq)}
