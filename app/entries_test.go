@@ -48,7 +48,7 @@ func newJourney(t *testing.T) *journey {
 		"title": map[string]string{"vi": "Ý tưởng khởi nghiệp Lào Cai 2026", "en": "Lào Cai Startup Ideas 2026"}, "year": 2026,
 		"opens_at": "2026-11-01T00:00:00+07:00", "closes_at": "2026-12-31T23:59:59+07:00",
 		"tracks": []string{"idea", "project"}, "eligibility": map[string]any{"min_age": 18, "max_age": 35, "max_team": 3},
-		"deck": map[string]any{"max_bytes": 20971520},
+		"deck":   map[string]any{"max_bytes": 20971520},
 		"rounds": []map[string]any{{"key": "so-khao", "name": map[string]string{"vi": "Sơ khảo", "en": "Preliminary"}, "blind": true, "judges_per_entry": 3}},
 	}, j.stok)
 	expectStatus(t, r, http.StatusCreated)
@@ -259,5 +259,48 @@ func TestSubmitEligibility(t *testing.T) {
 	}
 	if !strings.Contains(e.Error.Fields["leader"], "Tuổi") {
 		t.Errorf("not in Vietnamese: %q", e.Error.Fields["leader"])
+	}
+}
+
+func TestStaffCompetitionPages(t *testing.T) {
+	j := newJourney(t)
+	c := newClient(t, j.a)
+	expectStatus(t, c.signIn("canbo@example.vn", goodPassword), http.StatusSeeOther)
+	r := c.get("/staff")
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text(), "Ý tưởng khởi nghiệp Lào Cai 2026") || !strings.Contains(r.text(), "Đang nhận hồ sơ") {
+		t.Fatalf("staff list: %.2000s", r.body)
+	}
+	tok := c.csrfFrom("/staff/competitions/new")
+	form := map[string][]string{"title_vi": {"Cuộc thi 2027"}, "year": {"2027"}, "opens_at": {"2027-01-01T00:00"},
+		"closes_at": {"2026-12-01T00:00"}, "min_age": {"18"}, "max_age": {"35"}, "max_team": {"3"}, "deck_mb": {"20"}, "track_idea": {"1"}}
+	r = c.form("/staff/competitions", form, tok)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.text(), "Hạn chót phải sau ngày mở") {
+		t.Fatalf("form error: %.3000s", r.body)
+	}
+	form["closes_at"] = []string{"2027-03-31T23:59"}
+	form["preset_rounds"] = []string{"1"}
+	r = c.form("/staff/competitions", form, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	loc := r.Header.Get("Location")
+	r = c.get(loc)
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text(), `value="2027-03-31T23:59"`) || !strings.Contains(r.text(), "Sơ khảo") {
+		t.Fatalf("saved competition form: %.3000s", r.body)
+	}
+	id := strings.TrimPrefix(loc, "/staff/competitions/")
+	comp, err := j.a.Store().CompetitionByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2027, 3, 31, 16, 59, 0, 0, time.UTC); !comp.ClosesAt.Equal(want) || len(comp.Rounds) != 3 {
+		t.Fatalf("stored %v rounds %d", comp.ClosesAt, len(comp.Rounds))
+	}
+	r = c.form(loc+"/transition", map[string][]string{"to": {"open"}}, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	comp, _ = j.a.Store().CompetitionByID(context.Background(), id)
+	if comp.Status != models.CompOpen {
+		t.Fatalf("status %s", comp.Status)
 	}
 }

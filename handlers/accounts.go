@@ -131,7 +131,7 @@ func (h *Accounts) RegisterForm(c *fiber.Ctx) error {
 	if CurrentUser(c) != nil {
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	return Render(c, h.Views, fiber.StatusOK, "register", Page(c, h.Views, "title.register", nil))
+	return Render(c, h.Views, fiber.StatusOK, "register", Page(c, h.Views, "page.register", nil))
 }
 
 // Register handles POST /register: create, sign in, redirect; or re-render
@@ -159,7 +159,7 @@ func (h *Accounts) Register(c *fiber.Ctx) error {
 		}
 		fields = p.Fields
 	}
-	d := Page(c, h.Views, "title.register", nil)
+	d := Page(c, h.Views, "page.register", nil)
 	d.Errors = fields
 	d.Form = map[string]string{
 		"email": req.Email, "name": req.Name, "birth_year": c.FormValue("birth_year"), "gender": req.Gender,

@@ -91,7 +91,7 @@ func (h *Admin) renderUsers(c *fiber.Ctx, status int, errs, form map[string]stri
 	if err != nil {
 		return err
 	}
-	d := Page(c, h.Views, "title.admin_users", adminUsersPage{Users: users, Roles: models.AllRoles})
+	d := Page(c, h.Views, "page.admin_users", adminUsersPage{Users: users, Roles: models.AllRoles})
 	d.Errors, d.Form = errs, form
 	return Render(c, h.Views, status, "admin_users", d)
 }

@@ -93,7 +93,7 @@ func (h *Auth) LoginForm(c *fiber.Ctx) error {
 	if CurrentUser(c) != nil {
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	return Render(c, h.Views, fiber.StatusOK, "login", Page(c, h.Views, "title.login", nil))
+	return Render(c, h.Views, fiber.StatusOK, "login", Page(c, h.Views, "page.login", nil))
 }
 
 // Login handles POST /login.
@@ -106,7 +106,7 @@ func (h *Auth) Login(c *fiber.Ctx) error {
 		if p.Status >= 500 {
 			return err
 		}
-		d := Page(c, h.Views, "title.login", nil)
+		d := Page(c, h.Views, "page.login", nil)
 		d.Errors = map[string]string{"email": p.Message}
 		d.Form = map[string]string{"email": email}
 		return Render(c, h.Views, p.Status, "login", d)

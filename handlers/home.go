@@ -17,7 +17,7 @@ type Home struct {
 
 // Show handles GET /.
 func (h *Home) Show(c *fiber.Ctx) error {
-	return Render(c, h.Views, fiber.StatusOK, "home", Page(c, h.Views, "title.home", nil))
+	return Render(c, h.Views, fiber.StatusOK, "home", Page(c, h.Views, "page.home", nil))
 }
 
 // LangCookie is the cookie that remembers the chosen language.

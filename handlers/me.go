@@ -14,7 +14,7 @@ type Me struct {
 
 // Account shows GET /account.
 func (h *Me) Account(c *fiber.Ctx) error {
-	return Render(c, h.Views, fiber.StatusOK, "account", Page(c, h.Views, "title.account", nil))
+	return Render(c, h.Views, fiber.StatusOK, "account", Page(c, h.Views, "page.account", nil))
 }
 
 // APIMe handles GET /api/v1/me.

@@ -37,13 +37,13 @@ func (h *Competitions) StaffList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, h.Views, fiber.StatusOK, "staff_competitions", Page(c, h.Views, "title.staff", all))
+	return Render(c, h.Views, fiber.StatusOK, "staff_competitions", Page(c, h.Views, "page.staff", all))
 }
 
 // NewForm shows GET /staff/competitions/new.
 func (h *Competitions) NewForm(c *fiber.Ctx) error {
 	now := h.Now().In(models.VietnamZone)
-	d := Page(c, h.Views, "title.competition_new", competitionForm{Comp: &models.Competition{}, Tracks: models.DefaultTracks})
+	d := Page(c, h.Views, "page.competition_new", competitionForm{Comp: &models.Competition{}, Tracks: models.DefaultTracks})
 	d.Form = map[string]string{
 		"year": strconv.Itoa(now.Year()), "min_age": "18", "max_age": "35", "max_team": "3", "deck_mb": "20",
 		"opens_at": now.Format("2006-01-02") + "T00:00", "closes_at": now.AddDate(0, 1, 0).Format("2006-01-02") + "T23:59",
@@ -130,9 +130,9 @@ func compFormValues(comp *models.Competition) map[string]string {
 }
 
 func (h *Competitions) renderForm(c *fiber.Ctx, status int, comp *models.Competition, raw, errs map[string]string) error {
-	title := "title.competition_new"
+	title := "page.competition_new"
 	if comp.ID != "" {
-		title = "title.competition_edit"
+		title = "page.competition_edit"
 	}
 	d := Page(c, h.Views, title, competitionForm{Comp: comp, Transitions: nextStates(comp.Status), Tracks: models.DefaultTracks})
 	d.Form, d.Errors = raw, errs
@@ -220,6 +220,6 @@ func (h *Competitions) Transition(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	flash(c, "flash.competition_"+string(comp.Status))
+	flash(c, "flash.competition_moved")
 	return c.Redirect("/staff/competitions/"+comp.ID, fiber.StatusSeeOther)
 }

@@ -76,10 +76,10 @@ type Dossier struct {
 // change together lives in this one document; changes are conditional
 // updates on version.
 type Entry struct {
-	ID            string      `bson:"_id" json:"id"`
-	CompetitionID string      `bson:"competition_id" json:"competition_id"`
-	LeaderID      string      `bson:"leader_id" json:"leader_id"`
-	LeaderName    string      `bson:"leader_name" json:"leader_name"`
+	ID            string `bson:"_id" json:"id"`
+	CompetitionID string `bson:"competition_id" json:"competition_id"`
+	LeaderID      string `bson:"leader_id" json:"leader_id"`
+	LeaderName    string `bson:"leader_name" json:"leader_name"`
 	Dossier       `bson:",inline"`
 	Team          []Member    `bson:"team" json:"team"`
 	Status        EntryStatus `bson:"status" json:"status"`

@@ -42,6 +42,9 @@ func NavFor(u *models.User, path string) []NavItem {
 	items := []NavItem{{Href: "/", Key: "nav.home"}}
 	if u != nil {
 		items = append(items, NavItem{Href: "/account", Key: "nav.account"})
+		if u.HasRole(models.RoleStaff, models.RoleAdmin) {
+			items = append(items, NavItem{Href: "/staff", Key: "nav.staff"})
+		}
 		if u.HasRole(models.RoleAdmin) {
 			items = append(items, NavItem{Href: "/admin/users", Key: "nav.admin"})
 		}

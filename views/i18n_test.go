@@ -84,6 +84,24 @@ func TestLocaleKeys(t *testing.T) {
 	for _, r := range models.AllRoles {
 		used["role."+string(r)] = "role names"
 	}
+	for _, st := range []models.CompetitionStatus{models.CompDraft, models.CompOpen, models.CompClosed, models.CompJudging, models.CompFinalized, models.CompPublished} {
+		used["comp_status."+string(st)] = "competition states"
+		if st != models.CompDraft {
+			used["comp_action."+string(st)] = "competition transitions"
+		}
+	}
+	for _, st := range models.EntryStatuses {
+		used["entry_status."+string(st)] = "entry states"
+	}
+	for _, tr := range models.DefaultTracks {
+		used["track."+tr] = "tracks"
+	}
+	for _, s := range models.DefaultSectors {
+		used["sector."+s] = "sectors"
+	}
+	for _, s := range models.Stages {
+		used["stage."+s] = "stages"
+	}
 	for k := range vi {
 		if strings.HasPrefix(k, "error.") && len(k) == len("error.000") {
 			used[k+"_text"] = "error page text"

@@ -281,4 +281,3 @@ func (s *Store) MarkMail(ctx context.Context, id string, sendErr error) error {
 	_, err := s.db.Collection("outbox").UpdateOne(ctx, bson.M{"_id": id}, upd)
 	return unavailable(wrap("store: mark mail", err))
 }
-
