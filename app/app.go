@@ -171,7 +171,12 @@ func (a *App) buildFiber() (*fiber.App, error) {
 		ReadTimeout:                  10 * time.Minute,
 		WriteTimeout:                 10 * time.Minute,
 		IdleTimeout:                  90 * time.Second,
-		ErrorHandler:                 a.errorHandler,
+		// fasthttp marks a connection active before its first byte unless it
+		// reads that byte first; without this one idle browser connection
+		// holds graceful shutdown for the full timeout. It also keeps
+		// per-connection buffers small on a cheap server.
+		ReduceMemoryUsage: true,
+		ErrorHandler:      a.errorHandler,
 	}
 	if len(proxies) > 0 {
 		fc.EnableTrustedProxyCheck = true

@@ -281,8 +281,9 @@ func TestBrowserRegisterSignOutSignIn(t *testing.T) {
 
 	// Sign out with the header button: home page, signed out.
 	resp = browserSubmit(t, ctx, chromedp.CSS(`header form[action="/logout"] button`))
-	browserWantPage(t, ctx, resp, base+"/", http.StatusOK, "vi")
+	browserWantPage(t, ctx, resp, base+"/?signed_out=1", http.StatusOK, "vi")
 	browserWantText(t, ctx, chromedp.CSS(`header a[href="/login"]`), "Đăng nhập")
+	browserWantText(t, ctx, chromedp.CSS(".flash"), "Bạn đã đăng xuất")
 	if n := browserCount(t, ctx, "header .who"); n != 0 {
 		t.Error("the header still shows a signed-in user after signing out")
 	}

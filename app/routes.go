@@ -40,7 +40,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Use(a.csrfProtection())
 	w.Use(a.authenticate)
 
-	home := &handlers.Home{Views: a.views}
+	home := &handlers.Home{Views: a.views, Store: st, Now: a.now}
 	accounts := &handlers.Accounts{Store: st, Views: a.views, Valid: valid, Now: a.now}
 	auth := &handlers.Auth{Store: st, Views: a.views, TokenTTL: TokenTTL}
 	me := &handlers.Me{Views: a.views}

@@ -133,7 +133,8 @@ func (h *Auth) Logout(c *fiber.Ctx) error {
 	if err := signOut(c); err != nil {
 		return err
 	}
-	return c.Redirect("/", fiber.StatusSeeOther)
+	// The session is gone, so the message travels in the URL.
+	return c.Redirect("/?signed_out=1", fiber.StatusSeeOther)
 }
 
 type tokenRequest struct {

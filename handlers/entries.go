@@ -20,6 +20,7 @@ type EntryStore interface {
 	UpdateEntry(ctx context.Context, e *models.Entry, version int, by string) error
 	SetEntryStatus(ctx context.Context, id string, from []models.EntryStatus, to models.EntryStatus, by, note string) (bool, error)
 	UserByID(ctx context.Context, id string) (*models.User, error)
+	ListEntries(ctx context.Context, f models.EntryFilter, limit int64) ([]models.Entry, error)
 	QueueMail(ctx context.Context, to, subject, body string) error
 	Audit(ctx context.Context, e models.AuditEvent) error
 }

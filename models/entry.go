@@ -208,3 +208,15 @@ func contains(list []string, s string) bool {
 
 // VietnamZone is Asia/Ho_Chi_Minh: UTC+7 all year (no DST since 1975).
 var VietnamZone = time.FixedZone("ICT", 7*3600)
+
+// EntryFilter selects entries for lists. Only top-level equality filters
+// go to the database (FerretDB pushes those down on PostgreSQL); search and
+// commune are matched on the folded text in Go.
+type EntryFilter struct {
+	CompetitionID string
+	LeaderID      string
+	Status        string
+	Track         string
+	Sector        string
+	WomenLed      *bool
+}

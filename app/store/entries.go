@@ -179,24 +179,12 @@ func (s *Store) SetEntryStatus(ctx context.Context, id string, from []models.Ent
 	return false, models.ErrStale
 }
 
-// EntryFilter selects entries for staff lists. Only top-level equality
-// filters go to the database (FerretDB pushes those down on PostgreSQL);
-// search and commune are matched on the folded text in Go.
-type EntryFilter struct {
-	CompetitionID string
-	LeaderID      string
-	Status        string
-	Track         string
-	Sector        string
-	WomenLed      *bool
-}
-
 // listProjection leaves the long dossier text out of list queries.
 var listProjection = bson.M{"problem": 0, "solution": 0, "customers": 0, "market": 0, "advantage": 0,
 	"business_model": 0, "technology": 0, "plan": 0, "impact": 0, "timeline": 0, "deck_history": 0}
 
 // ListEntries returns the entries matching f, newest first, at most limit.
-func (s *Store) ListEntries(ctx context.Context, f EntryFilter, limit int64) ([]models.Entry, error) {
+func (s *Store) ListEntries(ctx context.Context, f models.EntryFilter, limit int64) ([]models.Entry, error) {
 	q := bson.M{}
 	for k, v := range map[string]string{"competition_id": f.CompetitionID, "leader_id": f.LeaderID, "status": f.Status, "track": f.Track, "sector": f.Sector} {
 		if v != "" {
