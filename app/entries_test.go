@@ -304,3 +304,52 @@ func TestStaffCompetitionPages(t *testing.T) {
 		t.Fatalf("status %s", comp.Status)
 	}
 }
+
+func TestEntryPages(t *testing.T) {
+	j := newJourney(t)
+	// The home page lists the open competition with its deadline.
+	home := newClient(t, j.a)
+	r := home.get("/")
+	if !strings.Contains(r.text(), "Ý tưởng khởi nghiệp Lào Cai 2026") || !strings.Contains(r.text(), "01/01/2027 06:59") && !strings.Contains(r.text(), "31/12/2026 23:59") {
+		t.Fatalf("home does not list the open competition: %.3000s", r.body)
+	}
+	if !strings.Contains(r.text(), "Còn 34 ngày") {
+		t.Fatalf("time left missing: %.3000s", r.body)
+	}
+	c := newClient(t, j.a)
+	expectStatus(t, c.signIn("mai@example.vn", goodPassword), http.StatusSeeOther)
+	tok := c.csrfFrom("/competitions/" + j.compID)
+	r = c.form("/competitions/"+j.compID+"/entries", map[string][]string{"title": {"Trà shan tuyết"}}, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	loc := r.Header.Get("Location")
+	r = c.get(loc)
+	expectStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text(), "Trà shan tuyết") || !strings.Contains(r.text(), `name="version" value="1"`) {
+		t.Fatalf("entry page: %.3000s", r.body)
+	}
+	form := map[string][]string{"title": {"Trà shan tuyết Bắc Hà"}, "track": {"idea"}, "sector": {"agriculture"}, "stage": {"idea"},
+		"summary": {"Tóm tắt"}, "commune": {"Bắc Hà"}, "team_name_0": {"Lù Văn Sinh"}, "team_birth_year_0": {"1999"}, "version": {"1"}}
+	r = c.form(loc, form, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	// A second tab still at version 1: 409, the typed text is kept and the
+	// conflict explained.
+	form["summary"] = []string{"Văn bản từ tab cũ"}
+	r = c.form(loc, form, tok)
+	expectStatus(t, r, http.StatusConflict)
+	if !strings.Contains(r.text(), "Người khác vừa thay đổi") || !strings.Contains(r.text(), "Văn bản từ tab cũ") {
+		t.Fatalf("stale form: %.4000s", r.body)
+	}
+	// Submitting an incomplete entry lists every unmet rule.
+	r = c.form(loc+"/submit", map[string][]string{}, tok)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	for _, want := range []string{"Cần tải lên bài thuyết trình", "Cần điền trước khi nộp"} {
+		if !strings.Contains(r.text(), want) {
+			t.Fatalf("unmet rule %q not shown: %.4000s", want, r.body)
+		}
+	}
+	// Another applicant gets 404 on the page.
+	o := newClient(t, j.a)
+	register(t, o, "o@example.vn")
+	expectStatus(t, o.signIn("o@example.vn", goodPassword), http.StatusSeeOther)
+	expectStatus(t, o.get(loc), http.StatusNotFound)
+}

@@ -57,6 +57,12 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Post("/login", auth.Login)
 	w.Post("/logout", auth.Logout)
 	w.Get("/account", requireUser, me.Account)
+	w.Get("/competitions/:id", entries.CompetitionPage)
+	w.Post("/competitions/:id/entries", requireRole(models.RoleApplicant), entries.StartEntry)
+	w.Get("/entries/:id", requireUser, entries.EntryPage)
+	w.Post("/entries/:id", requireUser, entries.SaveEntry)
+	w.Post("/entries/:id/submit", requireUser, entries.SubmitEntry)
+	w.Post("/entries/:id/withdraw", requireUser, entries.WithdrawEntry)
 
 	staff := w.Group("/staff", staffOnly)
 	staff.Get("/", comps.StaffList)

@@ -93,6 +93,12 @@ func TestLocaleKeys(t *testing.T) {
 	for _, st := range models.EntryStatuses {
 		used["entry_status."+string(st)] = "entry states"
 	}
+	for _, k := range []string{"created", "edited", "deck", "submitted", "withdrawn", "draft"} {
+		used["event."+k] = "timeline events"
+	}
+	for _, k := range []string{"summary", "problem", "solution", "customers", "market", "advantage", "business_model", "technology", "plan", "impact"} {
+		used["entry."+k] = "dossier fields"
+	}
 	for _, tr := range models.DefaultTracks {
 		used["track."+tr] = "tracks"
 	}

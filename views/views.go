@@ -44,6 +44,9 @@ func New() (*Views, error) {
 			return t.In(hoChiMinh).Format("02/01/2006 15:04")
 		},
 		"hasPrefix": strings.HasPrefix,
+		"list":      func(s ...string) []string { return s },
+		"mb":        func(n int64) int64 { return n >> 20 },
+		"kb":        func(n int64) int64 { return (n + 1023) >> 10 },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
 			for i := 0; i+1 < len(kv); i += 2 {
