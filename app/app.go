@@ -45,6 +45,7 @@ type App struct {
 	now      func() time.Time
 	store    *store.Store
 	bucket   *uploads.Bucket
+	decks    *uploads.Decks
 	mongo    *embedded.Mongo // nil when an external MongoDB is configured
 	s3       *embedded.S3    // nil when an external S3 is configured
 	views    *views.Views
@@ -80,6 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	if err := a.openStores(ctx); err != nil {
 		return nil, err
 	}
+	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log}
 	if a.views, err = views.New(); err != nil {
 		return nil, err
 	}
@@ -265,10 +267,20 @@ func (a *App) sweep(ctx context.Context) {
 			n, err := a.store.SweepExpired(ctx)
 			if err != nil {
 				a.log.Warn("sweep expired", "err", err)
-				continue
+			}
+			if c, err := a.store.SweepClaims(ctx); err != nil {
+				a.log.Warn("sweep write claims", "err", err)
+			} else {
+				n += c
+			}
+			// Stale pending uploads and objects no record names.
+			if d, err := a.decks.Sweep(ctx, time.Hour); err != nil {
+				a.log.Warn("sweep decks", "err", err)
+			} else {
+				n += int64(d)
 			}
 			if n > 0 {
-				a.log.Debug("swept expired documents", "count", n)
+				a.log.Info("swept expired and orphaned data", "count", n)
 			}
 		}
 	}

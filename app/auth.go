@@ -44,6 +44,15 @@ func (a *App) csrfProtection() fiber.Handler {
 			if t := c.Get(csrf.HeaderName); t != "" {
 				return t, nil
 			}
+			// Deck uploads stream: reading a multipart form field here
+			// would buffer the whole file, so their form carries the
+			// token in its action URL.
+			if isUpload(c) {
+				if t := c.Query("_csrf"); t != "" {
+					return t, nil
+				}
+				return "", csrf.ErrTokenNotFound
+			}
 			if t := c.FormValue("_csrf"); t != "" {
 				return t, nil
 			}

@@ -11,7 +11,12 @@ import (
 
 	"github.com/sprout-vn/sprout/app/store"
 	"github.com/sprout-vn/sprout/handlers"
+	"github.com/sprout-vn/sprout/uploads"
 )
+
+// drainCap bounds how much of an unread body is discarded to keep a
+// connection alive.
+const drainCap = 256 << 20
 
 // observe gives each request an id, times it, splits the time spent waiting
 // on MongoDB from the rest in a Server-Timing header, and logs one line.
@@ -28,6 +33,14 @@ func (a *App) observe(c *fiber.Ctx) error {
 		// Render the error now so the status and timing below are final.
 		if herr := a.errorHandler(c, err); herr != nil {
 			a.log.Error("error handler", "err", herr, "request_id", id)
+		}
+	}
+	// A streamed body refused before it was read (CSRF, auth, a full
+	// disk…) must be read to its end, or the keep-alive connection would
+	// take its rest for the next request. Past the cap, close instead.
+	if body := c.Context().RequestBodyStream(); body != nil {
+		if derr := uploads.Drain(body, drainCap); derr != nil {
+			c.Set(fiber.HeaderConnection, "close")
 		}
 	}
 	total := time.Since(start)

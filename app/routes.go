@@ -48,6 +48,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
 	entries := &handlers.Entries{Store: st, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
 	staffOnly := requireRole(models.RoleStaff, models.RoleAdmin)
+	decks := &handlers.Decks{Entries: entries, Store: st, Decks: a.decks, Now: a.now}
 
 	w.Get("/", home.Show)
 	w.Post("/lang", home.SetLanguage)
@@ -62,6 +63,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Get("/entries/:id", requireUser, entries.EntryPage)
 	w.Post("/entries/:id", requireUser, entries.SaveEntry)
 	w.Post("/entries/:id/submit", requireUser, entries.SubmitEntry)
+	w.Post("/entries/:id/deck", requireUser, decks.FormPost)
 	w.Post("/entries/:id/withdraw", requireUser, entries.WithdrawEntry)
 
 	staff := w.Group("/staff", staffOnly)
@@ -92,6 +94,8 @@ func (a *App) routes(valid *handlers.Validator) {
 	api.Get("/entries/:id", requireUser, entries.APIGet)
 	api.Patch("/entries/:id", requireUser, entries.APIPatch)
 	api.Post("/entries/:id/submit", requireUser, entries.APISubmit)
+	api.Put("/entries/:id/deck", requireUser, decks.APIPut)
+	api.Get("/entries/:id/deck", requireUser, decks.Download)
 	api.Post("/entries/:id/withdraw", requireUser, entries.APIWithdraw)
 	api.Post("/entries/:id/reopen", staffOnly, entries.APIReopen)
 	apiAdmin := api.Group("/users", requireRole(models.RoleAdmin))

@@ -105,6 +105,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("store: create collection %s: %w", name, err)
 		}
 	}
+	if err := s.ensureDeckUploads(ctx); err != nil {
+		return err
+	}
 	idx := []struct {
 		c    *mongo.Collection
 		keys any

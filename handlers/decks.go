@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/sprout-vn/sprout/models"
+	"github.com/sprout-vn/sprout/uploads"
+)
+
+// DeckPipeline is what deck handlers need from uploads.Decks.
+type DeckPipeline interface {
+	Receive(ctx context.Context, body io.Reader, contentType string, maxBytes int64, owner string, opts ...uploads.ReceiveOption) (*uploads.StoredDeck, error)
+	Confirm(ctx context.Context, key string) error
+	Discard(ctx context.Context, key string) error
+	Open(ctx context.Context, key string) (*minio.Object, minio.ObjectInfo, error)
+	PresignDownload(ctx context.Context, key, filename string, ttl time.Duration) (*url.URL, error)
+}
+
+// DeckStore is what deck handlers need from the store.
+type DeckStore interface {
+	AttachDeck(ctx context.Context, entryID string, d models.Deck) error
+	Audit(ctx context.Context, e models.AuditEvent) error
+}
+
+// Decks uploads and downloads pitch decks.
+type Decks struct {
+	Entries *Entries
+	Store   DeckStore
+	Decks   DeckPipeline
+	Now     func() time.Time
+}
+
+// drainLimit bounds how much of a refused body is read to keep the
+// connection usable; past it the connection is closed instead.
+const drainLimit = 256 << 20
+
+// receive streams the deck of the request into S3 and attaches it to the
+// entry: the pending → ready protocol of DESIGN.md. A 2xx means the bytes
+// are in S3 and the entry names them.
+func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
+	body := c.Context().RequestBodyStream()
+	defer func() {
+		if body != nil {
+			if err := uploads.Drain(body, drainLimit); err != nil {
+				c.Set(fiber.HeaderConnection, "close")
+			}
+		}
+	}()
+	e, err := h.Entries.ownEntry(c, c.Params("id"), false)
+	if err != nil {
+		return nil, err
+	}
+	if !e.Editable() {
+		return nil, models.ErrNotEditable
+	}
+	comp, err := h.Entries.Store.CompetitionByID(Ctx(c), e.CompetitionID)
+	if err != nil {
+		return nil, err
+	}
+	if !comp.AcceptsEntries(h.Now()) {
+		return nil, deadlineError(comp, h.Now())
+	}
+	if body == nil {
+		return nil, &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing"}
+	}
+	u := CurrentUser(c)
+	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := models.Deck{Key: stored.Key, Filename: stored.Filename, Size: stored.Size, SHA256: stored.SHA256,
+		ContentType: stored.ContentType, UploadedAt: h.Now().UTC(), UploadedBy: u.ID}
+	if err := h.Store.AttachDeck(Ctx(c), e.ID, d); err != nil {
+		_ = h.Decks.Discard(context.WithoutCancel(Ctx(c)), stored.Key)
+		return nil, err
+	}
+	// The record names the object now; marking it ready only stops the
+	// sweeper from looking at it, so a failure here loses nothing.
+	_ = h.Decks.Confirm(context.WithoutCancel(Ctx(c)), stored.Key)
+	return &d, nil
+}
+
+// APIPut handles PUT /api/v1/entries/:id/deck (multipart field "deck").
+func (h *Decks) APIPut(c *fiber.Ctx) error {
+	d, err := h.receive(c)
+	if err != nil {
+		return deckError(err)
+	}
+	return writeJSON(c, fiber.StatusCreated, fiber.Map{"filename": d.Filename, "size": d.Size, "sha256": d.SHA256, "content_type": d.ContentType})
+}
+
+// FormPost handles POST /entries/:id/deck from the HTML form.
+func (h *Decks) FormPost(c *fiber.Ctx) error {
+	if _, err := h.receive(c); err != nil {
+		err = deckError(err)
+		tr := h.Entries.Views.I18n.For(Lang(c))
+		if p := Classify(err, tr); p.Status < 500 && p.Status != fiber.StatusNotFound {
+			e, lerr := h.Entries.ownEntry(c, c.Params("id"), false)
+			if lerr != nil {
+				return lerr
+			}
+			return h.Entries.renderEntry(c, p.Status, e, nil, nil, p.Message)
+		}
+		return err
+	}
+	flash(c, "flash.deck_uploaded")
+	return c.Redirect("/entries/"+c.Params("id"), fiber.StatusSeeOther)
+}
+
+// deckError turns the pipeline's errors into answers the user understands.
+func deckError(err error) error {
+	var ute *uploads.UnsupportedTypeError
+	var zb *uploads.ZipBombError
+	switch {
+	case errors.As(err, &ute):
+		return &HTTPError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_type", Key: "error.deck_type", Args: []any{"Found", ute.Found}, Err: err}
+	case errors.As(err, &zb):
+		return &HTTPError{Status: fiber.StatusRequestEntityTooLarge, Code: "archive_too_large", Key: "error.deck_archive", Err: err}
+	case errors.Is(err, uploads.ErrTooLarge):
+		return &HTTPError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.deck_too_large", Err: err}
+	case errors.Is(err, uploads.ErrNoFile), errors.Is(err, uploads.ErrBadMultipart):
+		return &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing", Err: err}
+	case errors.Is(err, uploads.ErrStorageUnavailable):
+		return &HTTPError{Status: fiber.StatusServiceUnavailable, Code: "storage_unavailable", Key: "error.storage_unavailable", Err: err}
+	}
+	return err
+}
+
+// Download handles GET /api/v1/entries/:id/deck: the same authorisation as
+// reading the entry, then the bytes as an attachment, or with ?redirect=1 a
+// presigned URL that expires within minutes.
+func (h *Decks) Download(c *fiber.Ctx) error {
+	e, err := h.Entries.ownEntry(c, c.Params("id"), true)
+	if err != nil {
+		return err
+	}
+	if e.Deck == nil {
+		return models.ErrNotFound
+	}
+	u := CurrentUser(c)
+	if c.Query("redirect") == "1" {
+		link, err := h.Decks.PresignDownload(Ctx(c), e.Deck.Key, e.Deck.Filename, 5*time.Minute)
+		if err != nil {
+			return deckError(err)
+		}
+		_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: u.ID, Action: "deck:url_issued", Target: e.ID, IP: c.IP()})
+		return c.Redirect(link.String(), fiber.StatusFound)
+	}
+	obj, info, err := h.Decks.Open(Ctx(c), e.Deck.Key)
+	if err != nil {
+		if errors.Is(err, uploads.ErrNotFound) {
+			return models.ErrNotFound
+		}
+		return deckError(err)
+	}
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: u.ID, Action: "deck:downloaded", Target: e.ID, IP: c.IP()})
+	c.Set(fiber.HeaderContentType, e.Deck.ContentType)
+	c.Set(fiber.HeaderContentDisposition, uploads.ContentDisposition(e.Deck.Filename))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.SendStream(obj, int(info.Size))
+}
