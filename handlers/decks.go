@@ -71,14 +71,19 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 		return nil, &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing"}
 	}
 	u := CurrentUser(c)
-	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, e.ID)
+	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	d := models.Deck{Key: stored.Key, Filename: stored.Filename, Size: stored.Size, SHA256: stored.SHA256,
 		ContentType: stored.ContentType, UploadedAt: h.Now().UTC(), UploadedBy: u.ID}
 	if err := h.Store.AttachDeck(Ctx(c), e.ID, d); err != nil {
-		_ = h.Decks.Discard(context.WithoutCancel(Ctx(c)), stored.Key)
+		// Only a clear refusal discards the object: when the database is
+		// unreachable the write may have landed, and the sweeper (which
+		// keeps decks an entry names) decides later.
+		if !errors.Is(err, models.ErrUnavailable) {
+			_ = h.Decks.Discard(context.WithoutCancel(Ctx(c)), stored.Key)
+		}
 		return nil, err
 	}
 	// The record names the object now; marking it ready only stops the

@@ -69,7 +69,10 @@ type PendingStore interface {
 	// RemovePending deletes key's record, whatever its status.
 	RemovePending(ctx context.Context, key string) error
 	// StalePending lists keys still pending that were recorded before
-	// the given time.
+	// the given time. Sweep removes their objects, so an implementation
+	// that can see what references decks must leave referenced keys out
+	// (and may mark them ready): a crash between attaching a deck and
+	// Confirm leaves such a record pending.
 	StalePending(ctx context.Context, before time.Time) ([]string, error)
 	// KnownKey reports whether any record (pending or ready) names key.
 	KnownKey(ctx context.Context, key string) (bool, error)
@@ -140,9 +143,13 @@ func BeforeStore(fn func(fields map[string]string) error) ReceiveOption {
 //
 // On success the deck is stored and verified (size as stored equals size
 // read; a ZIP is a plain PPTX) and its record is still pending: attach Key
-// to the entry with one conditional update, then call Confirm; if attaching
-// fails, call Discard. On any error nothing is left behind (or, when S3 or
-// MongoDB is unreachable, whatever is left is pending and Sweep removes it).
+// to the entry with one conditional update, then call Confirm. If the
+// attach is refused (not editable, stale, not found), call Discard; if its
+// outcome is unknown (the store was unreachable, so the write may have
+// landed), call neither: Sweep keeps the deck if the entry names it and
+// removes it otherwise. On any error Receive removes the object and the
+// record; what it cannot remove because S3 or MongoDB is unreachable, Sweep
+// removes later.
 //
 // Errors: those of ReadUntilFile (ErrBadMultipart, ErrNoFile), fn's from
 // BeforeStore, *UnsupportedTypeError (not a PDF or PPTX, checked before
@@ -183,13 +190,7 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	if err != nil {
 		return nil, err
 	}
-	// A ZIP is stored as a PPTX provisionally: if InspectOOXML rejects
-	// it, it is removed before anyone can download it.
-	stored := kind
-	if kind == KindZIP {
-		stored = KindPPTX
-	}
-	name := NameForKind(fp.Filename, stored)
+	name := NameForKind(fp.Filename, storedKind(kind))
 
 	key := KeyPrefix + uuid.NewString()
 	if err := d.Pending.AddPending(ctx, key, owner); err != nil {
@@ -204,12 +205,19 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	return deck, nil
 }
 
+// storedKind is what an upload of a sniffed kind is stored as. A ZIP is
+// stored as a PPTX provisionally: if InspectOOXML rejects it, it is removed
+// before anyone can download it.
+func storedKind(sniffed Kind) Kind {
+	if sniffed == KindZIP {
+		return KindPPTX
+	}
+	return sniffed
+}
+
 // put streams r to key and verifies what was stored.
 func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r io.Reader) (*StoredDeck, error) {
-	stored := kind
-	if kind == KindZIP {
-		stored = KindPPTX
-	}
+	stored := storedKind(kind)
 	tally := &tallyReader{r: r, h: sha256.New()}
 	// Size -1: the length is unknown (the file is one part of a possibly
 	// chunked body) and is never trusted anyway. PartSize is always set:
@@ -642,9 +650,10 @@ const (
 // blockReaderAt serves ReadAt from a few cached, aligned blocks of r.
 // archive/zip reads the central directory and each part in small
 // sequential reads (4 KiB through bufio); on a *minio.Object every ReadAt
-// is a ranged GET, so without the cache a large directory would cost
-// hundreds of requests. Memory stays at inspectBlocks × inspectBlockSize.
-// Not safe for concurrent use.
+// is a ranged GET, so without the cache the directory costs one request per
+// 4 KiB (measured: 67 ReadAt calls for a 3,000-entry archive, 6 with the
+// cache; the directory budget would allow ~270). Memory stays at
+// inspectBlocks × inspectBlockSize. Not safe for concurrent use.
 type blockReaderAt struct {
 	r      io.ReaderAt
 	size   int64

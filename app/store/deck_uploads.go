@@ -82,9 +82,15 @@ func (s *Store) RemovePending(ctx context.Context, key string) error {
 }
 
 // StalePending returns the keys of records still pending that were created
-// before the given time, oldest first, at most 1000 per call (the sweeper
-// takes the rest next time). This filter is not by _id, so on FerretDB/SQLite
-// it reads the whole collection; it runs from the sweeper only.
+// before the given time and that no entry names, oldest first, at most 1000
+// per call (the sweeper takes the rest next time).
+//
+// A stale record whose key an entry does name is marked ready instead of
+// returned: the process died, or MongoDB failed, between attaching the deck
+// and confirming it, and sweeping it would leave the entry pointing at a
+// deleted object (SECURITY.md 27). Neither filter is by _id, so on
+// FerretDB/SQLite each reads its whole collection; they run from the sweeper
+// only, and the entries query only when something is stale.
 func (s *Store) StalePending(ctx context.Context, before time.Time) ([]string, error) {
 	filter := bson.M{"status": deckPending, "created_at": bson.M{"$lt": before.UTC()}}
 	opts := options.Find().
@@ -101,11 +107,63 @@ func (s *Store) StalePending(ctx context.Context, before time.Time) ([]string, e
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, unavailable(fmt.Errorf("store: stale deck uploads: %w", err))
 	}
+	if len(docs) == 0 {
+		return []string{}, nil
+	}
 	keys := make([]string, len(docs))
 	for i, d := range docs {
 		keys[i] = d.Key
 	}
-	return keys, nil
+	named, err := s.decksNamedByEntries(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	stale := keys[:0]
+	for _, k := range keys {
+		if !named[k] {
+			stale = append(stale, k)
+			continue
+		}
+		if err := s.MarkReady(ctx, k); err != nil {
+			return nil, err
+		}
+	}
+	return stale, nil
+}
+
+// decksNamedByEntries returns which of keys an entry names as its deck or in
+// its deck history.
+func (s *Store) decksNamedByEntries(ctx context.Context, keys []string) (map[string]bool, error) {
+	filter := bson.M{"$or": bson.A{
+		bson.M{"deck.key": bson.M{"$in": keys}},
+		bson.M{"deck_history.key": bson.M{"$in": keys}},
+	}}
+	// Top-level projection only: the dossier text stays on the server.
+	opts := options.Find().SetProjection(bson.M{"deck": 1, "deck_history": 1})
+	cur, err := s.db.Collection("entries").Find(ctx, filter, opts)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("store: entries naming decks: %w", err))
+	}
+	type deckRef struct {
+		Key string `bson:"key"`
+	}
+	var docs []struct {
+		Deck    *deckRef  `bson:"deck"`
+		History []deckRef `bson:"deck_history"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, unavailable(fmt.Errorf("store: entries naming decks: %w", err))
+	}
+	named := make(map[string]bool)
+	for _, d := range docs {
+		if d.Deck != nil {
+			named[d.Deck.Key] = true
+		}
+		for _, h := range d.History {
+			named[h.Key] = true
+		}
+	}
+	return named, nil
 }
 
 // KnownKey reports whether a record, pending or ready, names key.
