@@ -53,6 +53,7 @@ func Classify(err error, tr *views.Translator) Problem {
 	var fe *fiber.Error
 	var rules models.RuleErrors
 	var rule *models.RuleError
+	m := matchSentinel(err)
 	switch {
 	case errors.As(err, &he):
 		return Problem{Status: he.Status, Code: he.Code, Message: tr.T(he.Key, he.Args...), Fields: he.Fields}
@@ -62,36 +63,12 @@ func Classify(err error, tr *views.Translator) Problem {
 	case errors.As(err, &rule):
 		return Problem{Status: fiber.StatusUnprocessableEntity, Code: "validation_failed",
 			Message: tr.T("error.validation_failed"), Fields: ruleMessages(models.RuleErrors{rule}, tr, nil)}
-	case errors.Is(err, models.ErrNotFound):
-		return simple(fiber.StatusNotFound, "not_found", "error.not_found", tr)
 	case errors.Is(err, models.ErrEmailTaken):
 		p := simple(fiber.StatusConflict, "email_taken", "error.email_taken", tr)
 		p.Fields = map[string]string{"email": p.Message}
 		return p
-	case errors.Is(err, models.ErrStale):
-		return simple(fiber.StatusConflict, "stale", "error.stale", tr)
-	case errors.Is(err, models.ErrNotEditable):
-		return simple(fiber.StatusConflict, "not_editable", "error.not_editable", tr)
-	case errors.Is(err, models.ErrDeadlinePassed):
-		return simple(fiber.StatusConflict, "deadline_passed", "error.deadline_passed", tr)
-	case errors.Is(err, models.ErrAlreadyLeads):
-		return simple(fiber.StatusConflict, "already_leads", "error.already_leads", tr)
-	case errors.Is(err, models.ErrNotOpen):
-		return simple(fiber.StatusConflict, "not_open", "error.not_open", tr)
-	case errors.Is(err, models.ErrBadTransition):
-		return simple(fiber.StatusConflict, "illegal_transition", "error.conflict", tr)
-	case errors.Is(err, models.ErrConflict):
-		return simple(fiber.StatusConflict, "conflict", "error.conflict", tr)
-	case errors.Is(err, models.ErrBadLogin), errors.Is(err, models.ErrDisabled):
-		return simple(fiber.StatusUnauthorized, "invalid_credentials", "error.bad_login", tr)
-	case errors.Is(err, models.ErrUnauthorized):
-		return simple(fiber.StatusUnauthorized, "unauthorized", "error.unauthorized", tr)
-	case errors.Is(err, models.ErrForbidden):
-		return simple(fiber.StatusForbidden, "forbidden", "error.forbidden", tr)
-	case errors.Is(err, models.ErrThrottled):
-		return simple(fiber.StatusTooManyRequests, "too_many_attempts", "error.throttled", tr)
-	case errors.Is(err, models.ErrUnavailable):
-		return simple(fiber.StatusServiceUnavailable, "unavailable", "error.unavailable", tr)
+	case m != nil:
+		return simple(m.status, m.code, m.key, tr)
 	case errors.As(err, &fe):
 		code := "http_" + strconv.Itoa(fe.Code)
 		switch fe.Code {
@@ -114,6 +91,41 @@ func Classify(err error, tr *views.Translator) Problem {
 	default:
 		return simple(fiber.StatusInternalServerError, "internal", "error.internal", tr)
 	}
+}
+
+// sentinel maps one domain error to its answer.
+type sentinel struct {
+	err    error
+	status int
+	code   string
+	key    string
+}
+
+// sentinels is checked in order: the first error the chain matches wins.
+var sentinels = []sentinel{
+	{models.ErrNotFound, fiber.StatusNotFound, "not_found", "error.not_found"},
+	{models.ErrStale, fiber.StatusConflict, "stale", "error.stale"},
+	{models.ErrNotEditable, fiber.StatusConflict, "not_editable", "error.not_editable"},
+	{models.ErrDeadlinePassed, fiber.StatusConflict, "deadline_passed", "error.deadline_passed"},
+	{models.ErrAlreadyLeads, fiber.StatusConflict, "already_leads", "error.already_leads"},
+	{models.ErrNotOpen, fiber.StatusConflict, "not_open", "error.not_open"},
+	{models.ErrBadTransition, fiber.StatusConflict, "illegal_transition", "error.conflict"},
+	{models.ErrConflict, fiber.StatusConflict, "conflict", "error.conflict"},
+	{models.ErrBadLogin, fiber.StatusUnauthorized, "invalid_credentials", "error.bad_login"},
+	{models.ErrDisabled, fiber.StatusUnauthorized, "invalid_credentials", "error.bad_login"},
+	{models.ErrUnauthorized, fiber.StatusUnauthorized, "unauthorized", "error.unauthorized"},
+	{models.ErrForbidden, fiber.StatusForbidden, "forbidden", "error.forbidden"},
+	{models.ErrThrottled, fiber.StatusTooManyRequests, "too_many_attempts", "error.throttled"},
+	{models.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable", "error.unavailable"},
+}
+
+func matchSentinel(err error) *sentinel {
+	for i := range sentinels {
+		if errors.Is(err, sentinels[i].err) {
+			return &sentinels[i]
+		}
+	}
+	return nil
 }
 
 func simple(status int, code, key string, tr *views.Translator) Problem {
