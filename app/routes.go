@@ -73,6 +73,10 @@ func (a *App) routes(valid *handlers.Validator) {
 	staff.Get("/competitions/:id", comps.EditForm)
 	staff.Post("/competitions/:id", comps.Update)
 	staff.Post("/competitions/:id/transition", comps.Transition)
+	staff.Get("/competitions/:id/entries", entries.StaffList)
+	staff.Get("/competitions/:id/entries.csv", entries.StaffCSV)
+	staff.Get("/entries/:id", entries.StaffDetail)
+	staff.Post("/entries/:id/reopen", entries.StaffReopen)
 
 	adm := w.Group("/admin", requireRole(models.RoleAdmin))
 	adm.Get("/users", admin.Users)

@@ -65,7 +65,8 @@ type entryPage struct {
 	Sectors  []string
 	Stages   []string
 	TeamRows []models.Member
-	Problem  string // translated message of a failed action
+	Problem  string            // translated message of a failed action
+	Fields   map[string]string // dossier text, for read-only views
 }
 
 func (h *Entries) renderEntry(c *fiber.Ctx, status int, e *models.Entry, errs, form map[string]string, problem string) error {

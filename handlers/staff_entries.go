@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"net/url"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sprout-vn/sprout/models"
+)
+
+// staffFilter is the filter form of the staff entry list.
+type staffFilter struct {
+	Status, Track, Sector, Commune, WomenLed, Q string
+}
+
+func readStaffFilter(c *fiber.Ctx) staffFilter {
+	return staffFilter{Status: c.Query("status"), Track: c.Query("track"), Sector: c.Query("sector"),
+		Commune: strings.TrimSpace(c.Query("commune")), WomenLed: c.Query("women_led"), Q: strings.TrimSpace(c.Query("q"))}
+}
+
+// match applies the filter to one entry. The search and the commune
+// ignore Vietnamese diacritics and case: "bac ha" finds "Bắc Hà".
+func (f staffFilter) match(e *models.Entry) bool {
+	switch {
+	case f.Status != "" && string(e.Status) != f.Status,
+		f.Track != "" && e.Track != f.Track,
+		f.Sector != "" && e.Sector != f.Sector,
+		f.WomenLed == "1" && !e.WomenLed,
+		f.WomenLed == "0" && e.WomenLed,
+		f.Commune != "" && !strings.Contains(models.Fold(e.Commune), models.Fold(f.Commune)),
+		f.Q != "" && !strings.Contains(e.Search, models.Fold(f.Q)):
+		return false
+	}
+	return true
+}
+
+// query returns the filter as a URL query (for the CSV link).
+func (f staffFilter) query() string {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"status", f.Status}, {"track", f.Track}, {"sector", f.Sector}, {"commune", f.Commune}, {"women_led", f.WomenLed}, {"q", f.Q}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v.Encode()
+}
+
+// staffEntriesPage is the data of the staff entry list.
+type staffEntriesPage struct {
+	Comp     *models.Competition
+	Entries  []models.Entry
+	Counts   map[models.EntryStatus]int
+	Total    int
+	Filter   staffFilter
+	CSVQuery string
+	Statuses []models.EntryStatus
+}
+
+// filtered loads the competition's entries with one query and applies the
+// filter in Go (FerretDB cannot push most of it down anyway; DESIGN.md),
+// counting every status over the whole competition.
+func (h *Entries) filtered(c *fiber.Ctx) (*staffEntriesPage, error) {
+	comp, err := h.Store.CompetitionByID(Ctx(c), c.Params("id"))
+	if err != nil {
+		return nil, err
+	}
+	all, err := h.Store.ListEntries(Ctx(c), models.EntryFilter{CompetitionID: comp.ID}, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := readStaffFilter(c)
+	p := &staffEntriesPage{Comp: comp, Counts: map[models.EntryStatus]int{}, Filter: f, Statuses: models.EntryStatuses, Total: len(all)}
+	for i := range all {
+		p.Counts[all[i].Status]++
+		if f.match(&all[i]) {
+			p.Entries = append(p.Entries, all[i])
+		}
+	}
+	p.CSVQuery = f.query()
+	return p, nil
+}
+
+// StaffList shows GET /staff/competitions/:id/entries.
+func (h *Entries) StaffList(c *fiber.Ctx) error {
+	p, err := h.filtered(c)
+	if err != nil {
+		return err
+	}
+	d := Page(c, h.Views, "page.staff_entries", p)
+	f := p.Filter
+	d.Form = map[string]string{"status": f.Status, "track": f.Track, "sector": f.Sector, "commune": f.Commune, "women_led": f.WomenLed, "q": f.Q}
+	return Render(c, h.Views, fiber.StatusOK, "staff_entries", d)
+}
+
+// StaffCSV handles GET /staff/competitions/:id/entries.csv: the filtered
+// list as CSV that Excel opens correctly (UTF-8 with a byte-order mark).
+func (h *Entries) StaffCSV(c *fiber.Ctx) error {
+	p, err := h.filtered(c)
+	if err != nil {
+		return err
+	}
+	tr := h.Views.I18n.For(Lang(c))
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: CurrentUser(c).ID, Action: "entries:exported", Target: p.Comp.ID, IP: c.IP(), Detail: p.CSVQuery})
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="entries-%d.csv"`, p.Comp.Year))
+	w := c.Response().BodyWriter()
+	if _, err := w.Write([]byte("\ufeff")); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	head := []string{"id", "entry.title", "csv.leader", "label.commune", "entry.track", "entry.sector", "entry.stage",
+		"comp.status", "csv.women_led", "entry.funding_need", "csv.team_size", "csv.submitted_at", "entry.deck"}
+	for i, k := range head {
+		if k != "id" {
+			head[i] = tr.T(k)
+		}
+	}
+	_ = cw.Write(head)
+	for _, e := range p.Entries {
+		submitted, deck, track, sector, stage := "", "", "", "", ""
+		if e.SubmittedAt != nil {
+			submitted = e.SubmittedAt.In(models.VietnamZone).Format("2006-01-02 15:04")
+		}
+		if e.Deck != nil {
+			deck = e.Deck.Filename
+		}
+		if e.Track != "" {
+			track = tr.T("track." + e.Track)
+		}
+		if e.Sector != "" {
+			sector = tr.T("sector." + e.Sector)
+		}
+		if e.Stage != "" {
+			stage = tr.T("stage." + e.Stage)
+		}
+		women := tr.T("csv.no")
+		if e.WomenLed {
+			women = tr.T("csv.yes")
+		}
+		_ = cw.Write([]string{e.ID, csvSafe(e.Title), csvSafe(e.LeaderName), csvSafe(e.Commune), track, sector, stage,
+			tr.T("entry_status." + string(e.Status)), women, strconv.FormatInt(e.FundingNeed, 10),
+			strconv.Itoa(len(e.Team) + 1), submitted, csvSafe(deck)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe stops spreadsheet formula injection: a cell starting with = + - @
+// (or a tab/CR) is prefixed with a quote so Excel shows it as text.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// StaffDetail shows GET /staff/entries/:id, audited: staff views of
+// personal data are logged (DOMAIN.md).
+func (h *Entries) StaffDetail(c *fiber.Ctx) error {
+	e, err := h.Store.EntryByID(Ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	comp, err := h.Store.CompetitionByID(Ctx(c), e.CompetitionID)
+	if err != nil {
+		return err
+	}
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: CurrentUser(c).ID, Action: "entry:viewed", Target: e.ID, IP: c.IP()})
+	return Render(c, h.Views, fiber.StatusOK, "staff_entry", Page(c, h.Views, "page.staff_entry", entryPage{Entry: e, Comp: comp, Fields: entryFormValues(e)}))
+}
+
+// StaffReopen handles POST /staff/entries/:id/reopen.
+func (h *Entries) StaffReopen(c *fiber.Ctx) error {
+	if err := h.reopen(c, c.Params("id"), strings.TrimSpace(c.FormValue("reason"))); err != nil {
+		return err
+	}
+	flash(c, "flash.entry_reopened")
+	return c.Redirect("/staff/entries/"+c.Params("id"), fiber.StatusSeeOther)
+}
