@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"encoding/csv"
-	"net/url"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
