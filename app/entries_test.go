@@ -353,3 +353,14 @@ func TestEntryPages(t *testing.T) {
 	expectStatus(t, o.signIn("o@example.vn", goodPassword), http.StatusSeeOther)
 	expectStatus(t, o.get(loc), http.StatusNotFound)
 }
+
+func TestAccountListsMyEntries(t *testing.T) {
+	j := newJourney(t)
+	expectStatus(t, j.appl.jsonReq(http.MethodPost, "/api/v1/competitions/"+j.compID+"/entries", entryBody(), j.atok), http.StatusCreated)
+	c := newClient(t, j.a)
+	expectStatus(t, c.signIn("mai@example.vn", goodPassword), http.StatusSeeOther)
+	r := c.get("/account")
+	if !strings.Contains(r.text(), "Hồ sơ dự thi của tôi") || !strings.Contains(r.text(), "Trà shan tuyết Bắc Hà") || !strings.Contains(r.text(), "Ý tưởng khởi nghiệp Lào Cai 2026") {
+		t.Fatalf("account page: %.3000s", r.body)
+	}
+}

@@ -43,7 +43,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	home := &handlers.Home{Views: a.views, Store: st, Now: a.now}
 	accounts := &handlers.Accounts{Store: st, Views: a.views, Valid: valid, Now: a.now}
 	auth := &handlers.Auth{Store: st, Views: a.views, TokenTTL: TokenTTL}
-	me := &handlers.Me{Views: a.views}
+	me := &handlers.Me{Views: a.views, Store: st}
 	admin := &handlers.Admin{Store: st, Views: a.views, Valid: valid}
 	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
 	entries := &handlers.Entries{Store: st, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
