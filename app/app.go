@@ -48,6 +48,7 @@ type App struct {
 	decks    *uploads.Decks
 	mongo    *embedded.Mongo // nil when an external MongoDB is configured
 	s3       *embedded.S3    // nil when an external S3 is configured
+	mailer   *mailer         // nil when no SMTP server is configured (staff read the outbox page)
 	views    *views.Views
 	sessions *session.Store
 	web      *fiber.App
@@ -98,6 +99,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 		CookieSameSite: fiber.CookieSameSiteLaxMode,
 		KeyGenerator:   randomID,
 	})
+	if cfg.SMTPURL != "" {
+		if a.mailer, err = newMailer(a.store, cfg.SMTPURL, cfg.MailFrom, log); err != nil {
+			return nil, err
+		}
+	}
 	if a.web, err = a.buildFiber(); err != nil {
 		return nil, err
 	}
@@ -106,6 +112,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	a.stop = stop
 	a.wg.Add(1)
 	go a.sweep(bg)
+	if a.mailer != nil {
+		a.wg.Add(1)
+		go func() { defer a.wg.Done(); a.mailer.run(bg) }()
+	}
 	return a, nil
 }
 

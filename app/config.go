@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -30,6 +31,7 @@ type Config struct {
 	S3Secure       bool   // SPROUT_S3_SECURE
 	BaseURL        string // SPROUT_BASE_URL
 	SMTPURL        string // SPROUT_SMTP_URL
+	MailFrom       string // SPROUT_MAIL_FROM
 	TrustedProxies string // SPROUT_TRUSTED_PROXIES
 	LogLevel       string // SPROUT_LOG_LEVEL
 }
@@ -62,6 +64,7 @@ func (c *Config) vars() []envVar {
 		{"SPROUT_S3_BUCKET", "s3-bucket", "sprout-decks", "S3 bucket for pitch decks", false, &c.S3Bucket},
 		{"SPROUT_BASE_URL", "base-url", "", "public URL of the site (links in e-mails); default http://ADDR", false, &c.BaseURL},
 		{"SPROUT_SMTP_URL", "smtp-url", "", "SMTP URL (smtp[s]://user:pass@host:port); empty keeps mail in the outbox", true, &c.SMTPURL},
+		{"SPROUT_MAIL_FROM", "mail-from", "", "From address of e-mails; default Sprout <no-reply@HOST of SPROUT_BASE_URL>", false, &c.MailFrom},
 		{"SPROUT_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed", false, &c.TrustedProxies},
 		{"SPROUT_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, &c.LogLevel},
 	}
@@ -94,6 +97,11 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
+	}
+	if c.MailFrom == "" {
+		if u, err := url.Parse(c.BaseURL); err == nil && u.Hostname() != "" {
+			c.MailFrom = "Sprout <no-reply@" + u.Hostname() + ">"
+		}
 	}
 	return c, c.Validate()
 }
@@ -155,6 +163,11 @@ func (c *Config) Validate() error {
 	if c.SMTPURL != "" {
 		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			return &ConfigError{"SPROUT_SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://…:465"}
+		}
+	}
+	if c.MailFrom != "" {
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			return &ConfigError{"SPROUT_MAIL_FROM", `must be an address such as "Sprout <no-reply@sprout.example.vn>"`}
 		}
 	}
 	if _, err := c.trustedProxies(); err != nil {

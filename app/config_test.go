@@ -55,6 +55,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"SPROUT_SMTP_URL":         {"SPROUT_SMTP_URL": "mail.example.vn"},
 		"SPROUT_TRUSTED_PROXIES":  {"SPROUT_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"},
 		"SPROUT_LOG_LEVEL":        {"SPROUT_LOG_LEVEL": "loud"},
+		"SPROUT_MAIL_FROM":        {"SPROUT_MAIL_FROM": "not an address"},
 		"SPROUT_S3_SECRET_KEY_FILE": {"SPROUT_S3_ENDPOINT": "m:9000", "SPROUT_S3_ACCESS_KEY": "k",
 			"SPROUT_S3_SECRET_KEY_FILE": "/nonexistent/secret"},
 	}

@@ -46,7 +46,8 @@ func (a *App) routes(valid *handlers.Validator) {
 	me := &handlers.Me{Views: a.views, Store: st}
 	admin := &handlers.Admin{Store: st, Views: a.views, Valid: valid}
 	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
-	entries := &handlers.Entries{Store: st, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
+	entries := &handlers.Entries{Store: nudgingStore{st, a.mailer}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
+	outbox := &handlers.Outbox{Store: st, Views: a.views, Sending: a.mailer != nil}
 	staffOnly := requireRole(models.RoleStaff, models.RoleAdmin)
 	decks := &handlers.Decks{Entries: entries, Store: st, Decks: a.decks, Now: a.now}
 
@@ -68,6 +69,7 @@ func (a *App) routes(valid *handlers.Validator) {
 
 	staff := w.Group("/staff", staffOnly)
 	staff.Get("/", comps.StaffList)
+	staff.Get("/outbox", outbox.Page)
 	staff.Get("/competitions/new", comps.NewForm)
 	staff.Post("/competitions", comps.Create)
 	staff.Get("/competitions/:id", comps.EditForm)
@@ -85,6 +87,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	adm.Post("/users/:id/enable", admin.SetDisabled(false))
 
 	api := w.Group("/api/v1")
+	api.Get("/openapi.json", handlers.OpenAPI)
 	api.Post("/accounts", accounts.APIRegister)
 	api.Post("/tokens", auth.APICreateToken)
 	api.Delete("/tokens/current", requireUser, auth.APIDeleteToken)

@@ -209,22 +209,9 @@ func (s *Store) ListEntries(ctx context.Context, f models.EntryFilter, limit int
 	return out, nil
 }
 
-// OutboxMail is an e-mail waiting to be sent (or shown to staff when no
-// SMTP server is configured).
-type OutboxMail struct {
-	ID        string     `bson:"_id"`
-	To        string     `bson:"to"`
-	Subject   string     `bson:"subject"`
-	Body      string     `bson:"body"`
-	CreatedAt time.Time  `bson:"created_at"`
-	SentAt    *time.Time `bson:"sent_at,omitempty"`
-	Attempts  int        `bson:"attempts"`
-	LastError string     `bson:"last_error,omitempty"`
-}
-
 // QueueMail puts a message in the outbox.
 func (s *Store) QueueMail(ctx context.Context, to, subject, body string) error {
-	m := OutboxMail{ID: uuid.NewString(), To: to, Subject: subject, Body: body, CreatedAt: s.now()}
+	m := models.OutboxMail{ID: uuid.NewString(), To: to, Subject: subject, Body: body, CreatedAt: s.now()}
 	if _, err := s.db.Collection("outbox").InsertOne(ctx, m); err != nil {
 		return unavailable(fmt.Errorf("store: queue mail: %w", err))
 	}
@@ -232,26 +219,27 @@ func (s *Store) QueueMail(ctx context.Context, to, subject, body string) error {
 }
 
 // ListOutbox returns the newest messages.
-func (s *Store) ListOutbox(ctx context.Context, limit int64) ([]OutboxMail, error) {
+func (s *Store) ListOutbox(ctx context.Context, limit int64) ([]models.OutboxMail, error) {
 	cur, err := s.db.Collection("outbox").Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(limit))
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("store: outbox: %w", err))
 	}
-	out := []OutboxMail{}
+	out := []models.OutboxMail{}
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, unavailable(fmt.Errorf("store: outbox: %w", err))
 	}
 	return out, nil
 }
 
-// UnsentMail returns messages not yet sent, oldest first.
-func (s *Store) UnsentMail(ctx context.Context, limit int64) ([]OutboxMail, error) {
-	cur, err := s.db.Collection("outbox").Find(ctx, bson.M{"sent_at": nil, "attempts": bson.M{"$lt": 10}},
+// UnsentMail returns messages not yet sent and not given up on (fewer than
+// models.MailMaxAttempts attempts), oldest first.
+func (s *Store) UnsentMail(ctx context.Context, limit int64) ([]models.OutboxMail, error) {
+	cur, err := s.db.Collection("outbox").Find(ctx, bson.M{"sent_at": nil, "attempts": bson.M{"$lt": models.MailMaxAttempts}},
 		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(limit))
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("store: unsent mail: %w", err))
 	}
-	out := []OutboxMail{}
+	out := []models.OutboxMail{}
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, unavailable(fmt.Errorf("store: unsent mail: %w", err))
 	}
