@@ -19,7 +19,10 @@
         // The server answers with a page (redirect followed, or the form
         // with an error): show it as a normal navigation would.
         document.open(); document.write(xhr.responseText); document.close();
-        if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
+        // Follow a redirect in the address bar; a refused upload stays on
+        // the page it came from (the action URL carries the CSRF token and
+        // has no GET route).
+        if (xhr.responseURL && xhr.responseURL !== form.action) { history.replaceState(null, "", xhr.responseURL); }
       });
       xhr.addEventListener("error", function () { form.submit(); });
       xhr.send(new FormData(form));
