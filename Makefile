@@ -38,3 +38,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanFilename -fuzztime 15s -fuzzminimizetime 2s ./uploads/
 	$(GO) test -run '^$$' -fuzz FuzzSniff -fuzztime 15s -fuzzminimizetime 2s ./uploads/
 	$(GO) test -run '^$$' -fuzz FuzzInspectOOXML -fuzztime 15s -fuzzminimizetime 2s ./uploads/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeJSON -fuzztime 15s -fuzzminimizetime 2s ./handlers/

@@ -17,7 +17,12 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	if !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
 		return &HTTPError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "error.bad_json"}
 	}
-	body := c.Body()
+	return decodeJSONBytes(c.Body(), dst)
+}
+
+// decodeJSONBytes is decodeJSON without the request: one JSON value, no
+// operator keys anywhere, then into dst.
+func decodeJSONBytes(body []byte, dst any) error {
 	var raw any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
