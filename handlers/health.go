@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,12 +27,24 @@ func (h *Health) Live(c *fiber.Ctx) error {
 // Ready handles GET /readyz: MongoDB answers and the bucket is reachable;
 // otherwise 503 naming the failing part.
 func (h *Health) Ready(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(Ctx(c), 3*time.Second)
-	defer cancel()
+	// Each check gets its own deadline and they run at once, so one part
+	// that hangs neither delays nor fails the report on the others.
+	results := make([]error, len(h.Checks))
+	var wg sync.WaitGroup
+	for i, ch := range h.Checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(Ctx(c), 3*time.Second)
+			defer cancel()
+			results[i] = ch.Ping(ctx)
+		}()
+	}
+	wg.Wait()
 	checks := fiber.Map{}
-	var failing []string
-	for _, ch := range h.Checks {
-		if err := ch.Ping(ctx); err != nil {
+	failing := []string{}
+	for i, ch := range h.Checks {
+		if results[i] != nil {
 			checks[ch.Name] = "unavailable"
 			failing = append(failing, ch.Name)
 			continue
