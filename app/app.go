@@ -33,6 +33,8 @@ const (
 	// formBodyLimit caps every request body except deck uploads, which
 	// stream and count their own bytes.
 	formBodyLimit = 1 << 20
+	// uploadSlots bounds deck uploads streaming into S3 at once.
+	uploadSlots = 8
 	// SessionCookie is the session cookie's name.
 	SessionCookie = "sprout_session"
 	csrfCookie    = "sprout_csrf"
@@ -82,7 +84,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	if err := a.openStores(ctx); err != nil {
 		return nil, err
 	}
-	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log}
+	// Eight uploads stream at once (8 × 5 MiB of part buffers); more only
+	// queue, which on two cores costs no throughput (DESIGN.md targets:
+	// peak RSS ≤ 150 MB during 32 concurrent 25 MB uploads).
+	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log, Slots: uploads.NewSlots(uploadSlots)}
 	if a.views, err = views.New(); err != nil {
 		return nil, err
 	}

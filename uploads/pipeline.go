@@ -96,10 +96,22 @@ type Decks struct {
 	PartSize uint64
 	// Now is the clock Sweep measures age with.
 	Now func() time.Time
+	// Slots bounds how many uploads stream into S3 at once; each holds one
+	// PartSize buffer, so this caps deck memory at Slots × PartSize however
+	// many people upload together. The others wait (their clients are held
+	// back by TCP) until a slot frees or their request is cancelled. nil
+	// means no bound; make it with NewSlots.
+	Slots Slots
 	// Log receives failures to clean up after a failed upload (the
 	// sweeper retries those); nil discards them.
 	Log *slog.Logger
 }
+
+// Slots is a counting semaphore of concurrent S3 streams (see Decks.Slots).
+type Slots chan struct{}
+
+// NewSlots makes room for n uploads streaming at once.
+func NewSlots(n int) Slots { return make(Slots, n) }
 
 // StoredDeck describes a deck Receive has stored.
 type StoredDeck struct {
@@ -192,6 +204,14 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	}
 	name := NameForKind(fp.Filename, storedKind(kind))
 
+	if d.Slots != nil {
+		select {
+		case d.Slots <- struct{}{}:
+			defer func() { <-d.Slots }()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("uploads: waiting for an upload slot: %w", ctx.Err())
+		}
+	}
 	key := KeyPrefix + uuid.NewString()
 	if err := d.Pending.AddPending(ctx, key, owner); err != nil {
 		return nil, fmt.Errorf("uploads: record pending upload: %w", err)
