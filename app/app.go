@@ -35,6 +35,8 @@ const (
 	formBodyLimit = 1 << 20
 	// uploadSlots bounds deck uploads streaming into S3 at once.
 	uploadSlots = 8
+	// passwordHashSlots bounds argon2id runs at once (19 MiB each).
+	passwordHashSlots = 4
 	// SessionCookie is the session cookie's name.
 	SessionCookie = "sprout_session"
 	csrfCookie    = "sprout_csrf"

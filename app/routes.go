@@ -40,11 +40,12 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Use(a.csrfProtection())
 	w.Use(a.authenticate)
 
+	hasher := handlers.NewHasher(passwordHashSlots)
 	home := &handlers.Home{Views: a.views, Store: st, Now: a.now}
-	accounts := &handlers.Accounts{Store: st, Views: a.views, Valid: valid, Now: a.now}
-	auth := &handlers.Auth{Store: st, Views: a.views, TokenTTL: TokenTTL}
+	accounts := &handlers.Accounts{Store: st, Hasher: hasher, Views: a.views, Valid: valid, Now: a.now}
+	auth := &handlers.Auth{Store: st, Hasher: hasher, Views: a.views, TokenTTL: TokenTTL}
 	me := &handlers.Me{Views: a.views, Store: st}
-	admin := &handlers.Admin{Store: st, Views: a.views, Valid: valid}
+	admin := &handlers.Admin{Store: st, Hasher: hasher, Views: a.views, Valid: valid}
 	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
 	entries := &handlers.Entries{Store: nudgingStore{st, a.mailer}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
 	outbox := &handlers.Outbox{Store: st, Views: a.views, Sending: a.mailer != nil}

@@ -24,6 +24,10 @@ import (
 // Version is set at build time with -ldflags "-X github.com/sprout-vn/sprout/app.Version=…".
 var Version = "dev"
 
+// defaultMemoryLimit is the soft heap limit of `sprout serve` unless
+// GOMEMLIMIT is set.
+const defaultMemoryLimit = 96 << 20
+
 // Exit statuses.
 const (
 	exitOK      = 0
@@ -116,6 +120,12 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 		return code
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// A soft memory limit makes the garbage collector hand memory back
+	// after bursts (password hashing, upload buffers) on a small server.
+	// GOMEMLIMIT, when set, wins.
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)

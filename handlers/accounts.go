@@ -20,10 +20,11 @@ type AccountStore interface {
 
 // Accounts registers applicants, from the HTML form and the JSON API.
 type Accounts struct {
-	Store AccountStore
-	Views *views.Views
-	Valid *Validator
-	Now   func() time.Time
+	Store  AccountStore
+	Hasher *Hasher
+	Views  *views.Views
+	Valid  *Validator
+	Now    func() time.Time
 }
 
 type consentRequest struct {
@@ -88,7 +89,7 @@ func (h *Accounts) register(c *fiber.Ctx, req *registerRequest, channel string) 
 	if len(fields) > 0 || len(rules) > 0 {
 		return nil, ruleMessages(rules, tr, fields), nil
 	}
-	hash, err := models.HashPassword(req.Password)
+	hash, err := h.Hasher.Hash(Ctx(c), req.Password)
 	if err != nil {
 		return nil, nil, err
 	}

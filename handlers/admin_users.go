@@ -21,9 +21,10 @@ type AdminStore interface {
 // Admin lets administrators create judges, mentors, staff and admins, and
 // disable accounts.
 type Admin struct {
-	Store AdminStore
-	Views *views.Views
-	Valid *Validator
+	Store  AdminStore
+	Hasher *Hasher
+	Views  *views.Views
+	Valid  *Validator
 }
 
 type createUserRequest struct {
@@ -61,7 +62,7 @@ func (h *Admin) create(c *fiber.Ctx, req *createUserRequest) (*models.User, map[
 	if len(fields) > 0 || len(rules) > 0 {
 		return nil, ruleMessages(rules, tr, fields), nil
 	}
-	hash, err := models.HashPassword(req.Password)
+	hash, err := h.Hasher.Hash(Ctx(c), req.Password)
 	if err != nil {
 		return nil, nil, err
 	}

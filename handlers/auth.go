@@ -35,6 +35,7 @@ type AuthStore interface {
 // Auth signs people in and out (HTML) and issues API tokens.
 type Auth struct {
 	Store    AuthStore
+	Hasher   *Hasher
 	Views    *views.Views
 	TokenTTL time.Duration
 }
@@ -67,7 +68,7 @@ func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User,
 	case !errors.Is(err, models.ErrNotFound):
 		return nil, err
 	}
-	ok, verr := models.VerifyPassword(hash, password)
+	ok, verr := h.Hasher.Verify(ctx, hash, password)
 	if err != nil || verr != nil || !ok || u.Disabled {
 		for _, k := range []string{acctKey, ipKey} {
 			if ferr := h.Store.AddFailure(ctx, k, FailureWindow); ferr != nil {
