@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	if err := a.openStores(ctx); err != nil {
 		return nil, err
 	}
-	// Eight uploads stream at once (8 × 5 MiB of part buffers); more only
+	// Eight uploads stream at once (each up to two 5 MiB part buffers); more only
 	// queue, which on two cores costs no throughput (DESIGN.md targets:
 	// peak RSS ≤ 150 MB during 32 concurrent 25 MB uploads).
 	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log, Slots: uploads.NewSlots(uploadSlots)}

@@ -2,6 +2,7 @@ package uploads
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +13,9 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -31,10 +34,10 @@ const DeckField = "deck"
 // Part sizes and presign lifetimes.
 const (
 	// DefaultPartSize is the multipart part size Receive uses when
-	// Decks.PartSize is zero. minio-go keeps one part in memory per
-	// upload when the size is unknown, so this times the number of
-	// concurrent uploads is the memory uploads take. 5 MiB is the S3
-	// minimum for every part but the last.
+	// Decks.PartSize is zero. An upload holds at most two parts in memory
+	// (one read from the client while the other is sent), so twice this
+	// times the number of concurrent uploads is the memory uploads take.
+	// 5 MiB is the S3 minimum for every part but the last.
 	DefaultPartSize = 5 << 20
 	// MaxPresignTTL caps how long a presigned download URL works: long
 	// enough to start a download, short enough that a leaked link (in a
@@ -96,11 +99,11 @@ type Decks struct {
 	PartSize uint64
 	// Now is the clock Sweep measures age with.
 	Now func() time.Time
-	// Slots bounds how many uploads stream into S3 at once; each holds one
-	// PartSize buffer, so this caps deck memory at Slots × PartSize however
-	// many people upload together. The others wait (their clients are held
-	// back by TCP) until a slot frees or their request is cancelled. nil
-	// means no bound; make it with NewSlots.
+	// Slots bounds how many uploads stream into S3 at once; each holds at
+	// most two PartSize buffers, so this caps deck memory at
+	// 2 × Slots × PartSize however many people upload together. The others
+	// wait (their clients are held back by TCP) until a slot frees or their
+	// request is cancelled. nil means no bound; make it with NewSlots.
 	Slots Slots
 	// Log receives failures to clean up after a failed upload (the
 	// sweeper retries those); nil discards them.
@@ -149,9 +152,10 @@ func BeforeStore(fn func(fields map[string]string) error) ReceiveOption {
 }
 
 // Receive reads a multipart/form-data body up to its "deck" field and
-// streams that file to the bucket, never holding more than one part of it
-// in memory. contentType is the request's Content-Type; maxBytes caps the
-// file; owner is recorded with the pending record (the uploader's user ID).
+// streams that file to the bucket, never holding more than two parts of it
+// in memory (one read from the client while the other is sent). contentType
+// is the request's Content-Type; maxBytes caps the file; owner is recorded
+// with the pending record (the uploader's user ID).
 //
 // On success the deck is stored and verified (size as stored equals size
 // read; a ZIP is a plain PPTX) and its record is still pending: attach Key
@@ -169,8 +173,9 @@ func BeforeStore(fn func(fields map[string]string) error) ReceiveOption {
 // without a Content-Length, *ZipBombError, ErrStorageUnavailable (wrapped)
 // when S3 is unreachable, and the PendingStore's errors, wrapped.
 //
-// Receive does not read the body past the file. After it returns, success or
-// not, the caller must drain the request body, e.g. with
+// Receive does not read the body past the file, but for at most
+// bodyBufferSize (64 KiB) it buffers and discards. After it returns, success
+// or not, the caller must drain the request body, e.g. with
 // Drain(body, maxBytes+1<<20), and close the connection if that fails;
 // otherwise leftover bytes on a keep-alive connection are parsed as the next
 // request (see DESIGN.md, "Uploads, measured here").
@@ -182,7 +187,10 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	for _, opt := range opts {
 		opt(&o)
 	}
-	fp, err := ReadUntilFile(body, contentType, DeckField)
+	// mime/multipart reads its input 4 KiB at a time; straight from a
+	// streamed request body each of those reads is a read(2) (fasthttp
+	// reads into the caller's buffer when it is as large as its own).
+	fp, err := ReadUntilFile(bufio.NewReaderSize(body, bodyBufferSize), contentType, DeckField)
 	if err != nil {
 		return nil, err
 	}
@@ -239,27 +247,25 @@ func storedKind(sniffed Kind) Kind {
 func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r io.Reader) (*StoredDeck, error) {
 	stored := storedKind(kind)
 	tally := &tallyReader{r: r, h: sha256.New()}
-	// Size -1: the length is unknown (the file is one part of a possibly
-	// chunked body) and is never trusted anyway. PartSize is always set:
-	// left at zero, minio-go would size parts for a 5 TiB object and
-	// allocate ~512 MiB per upload (SECURITY.md 8).
-	info, err := d.Bucket.Client.PutObject(ctx, d.Bucket.Name, key, tally, -1, minio.PutObjectOptions{
+	sent, err := d.store(ctx, key, tally, minio.PutObjectOptions{
 		ContentType: ContentTypeFor(stored),
 		// Stored with the object so that even a signed GET without
 		// response-* overrides downloads rather than renders.
 		ContentDisposition: ContentDisposition(name),
-		PartSize:           d.partSize(),
+		// Each request carries the SHA-256 of its payload instead; see
+		// partOptions.
+		DisableContentSha256: true,
 	})
 	// A read error is the client's doing (too large, truncated body), not
-	// the storage's, whatever minio-go wrapped it in.
+	// the storage's, whatever the upload failed with meanwhile.
 	if tally.err != nil {
 		return nil, bodyError(tally.err)
 	}
 	if err != nil {
 		return nil, storageError("store "+key, err)
 	}
-	if info.Size != tally.n {
-		return nil, fmt.Errorf("uploads: store %s: server took %d bytes of %d", key, info.Size, tally.n)
+	if sent != tally.n {
+		return nil, fmt.Errorf("uploads: store %s: sent %d bytes of %d read", key, sent, tally.n)
 	}
 	st, err := d.Bucket.Client.StatObject(ctx, d.Bucket.Name, key, minio.StatObjectOptions{})
 	if err != nil {
@@ -280,6 +286,330 @@ func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r i
 		ContentType: ContentTypeFor(stored),
 		Kind:        stored,
 	}, nil
+}
+
+// bodyBufferSize is the buffer Receive reads the request body through. At
+// 4 KiB a read, reading the body from the socket took a quarter of the
+// app's CPU during 16 concurrent uploads (profiled with sproutbench); at
+// 64 KiB it is a small share.
+const bodyBufferSize = 64 << 10
+
+// partsPerUpload is how many part buffers one upload holds at most: one
+// being filled from the client while the other is sent (or both sent at
+// once when the client is faster than S3).
+const partsPerUpload = 2
+
+// store streams what tally yields to key and returns how many bytes it sent.
+// A file that fits in one part is stored with a single PutObject of known
+// size. A larger one is a multipart upload driven here rather than by
+// minio-go's PutObject with size -1, which reads a part, sends it, and only
+// then reads the next: here part n+1 is read from the client while part n
+// is being sent, with partsPerUpload reusable buffers, so an upload never
+// holds more than partsPerUpload × PartSize. Any failure, or the context's
+// cancellation, aborts the multipart upload before store returns (in the
+// background if S3 is unreachable; Sweep aborts what that misses).
+//
+// The error is the reader's, unchanged, when reading failed (tally.err says
+// so); otherwise it is S3's, unwrapped.
+func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts minio.PutObjectOptions) (int64, error) {
+	pool := partPool(d.partSize())
+	buf := pool.Get().(*[]byte)
+	n, err := fill(tally, *buf, nil, nil)
+	// tally has hashed exactly buf[:n] so far, so its SHA-256 is this
+	// part's: no second pass over it.
+	sum := tally.h.Sum(nil)
+	if err == nil {
+		// A full part: one more byte says whether it is the whole file.
+		var next [1]byte
+		if _, err = io.ReadFull(tally, next[:]); err == nil {
+			r := io.MultiReader(bytes.NewReader(next[:]), tally)
+			return d.storeParts(ctx, key, r, pool, buf, n, sum, opts)
+		}
+	}
+	if err != io.EOF { //nolint:errorlint // io.EOF is returned bare by contract
+		pool.Put(buf)
+		return 0, err
+	}
+	// The whole file is in buf. The payload goes with its SHA-256, as
+	// parts do (see partOptions). (With a client made with
+	// TrailingHeaders, minio-go would add a CRC trailer here and refuse
+	// the SHA-256; NewBucket does not set it.)
+	core := minio.Core{Client: d.Bucket.Client}
+	_, err = core.PutObject(ctx, d.Bucket.Name, key, bytes.NewReader((*buf)[:n]), int64(n), "", hex.EncodeToString(sum), opts)
+	if err != nil {
+		// Not reused: after a failed request the HTTP transport may
+		// still be reading the body.
+		return 0, err
+	}
+	pool.Put(buf)
+	return int64(n), nil
+}
+
+// storeParts sends first (n bytes, full, with SHA-256 sum) as part 1 of a
+// new multipart upload and the rest of r as the following parts, then
+// completes the upload. It owns first.
+func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *sync.Pool, first *[]byte, n int, sum []byte, opts minio.PutObjectOptions) (int64, error) {
+	up := newPartUpload(ctx, d.Bucket, key, pool)
+	go up.initiate(opts)
+	up.send(1, first, n, sum)
+	sent := int64(n)
+	var readErr error
+	// Each part is hashed as it is read, while the data is in cache and
+	// (with one client) while the reader would otherwise wait for a
+	// buffer, rather than on the way out, where it delays the send.
+	h := sha256.New()
+	for num := 2; ; num++ {
+		buf := up.buffer()
+		if buf == nil {
+			break // a part failed
+		}
+		h.Reset()
+		n, err := fill(r, *buf, up.failed, h)
+		if n > 0 && (err == nil || err == io.EOF) { //nolint:errorlint // io.EOF is returned bare by contract
+			up.send(num, buf, n, h.Sum(nil))
+			sent += int64(n)
+		} else {
+			up.release(buf)
+		}
+		if err == io.EOF { //nolint:errorlint // as above
+			break
+		}
+		if err != nil {
+			if !errors.Is(err, errStopped) {
+				readErr = err
+				up.stop()
+			}
+			break
+		}
+	}
+	parts, err := up.wait()
+	if readErr == nil && err == nil {
+		if _, err = up.core.CompleteMultipartUpload(ctx, d.Bucket.Name, key, up.uploadID, parts, minio.PutObjectOptions{}); err == nil {
+			return sent, nil
+		}
+	}
+	if readErr != nil {
+		d.abort(ctx, up, false)
+		return 0, readErr
+	}
+	d.abort(ctx, up, isUnavailable(err))
+	return 0, err
+}
+
+// abort aborts up's multipart upload, if it was started, on a context
+// detached from the request's (which is often the one that was cancelled).
+// When S3 failed as unavailable (down, or out of time) it does so in the
+// background, as cleanUp skips the removal then: the request is answered at
+// once instead of waiting out minio-go's retries, and Sweep's
+// incomplete-upload pass aborts what this misses.
+func (d *Decks) abort(ctx context.Context, up *partUpload, background bool) {
+	if up.uploadID == "" {
+		return // NewMultipartUpload failed: there is nothing to abort
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	run := func() {
+		defer cancel()
+		if err := up.core.AbortMultipartUpload(ctx, up.bucket, up.key, up.uploadID); err != nil {
+			d.log().Warn("uploads: abort failed multipart upload", "key", up.key, "err", err)
+		}
+	}
+	if background {
+		go run()
+		return
+	}
+	run()
+}
+
+// errStopped is fill's answer when a part upload failed meanwhile.
+var errStopped = errors.New("uploads: upload stopped")
+
+// fill reads r into buf until buf is full (nil error), r ends (io.EOF, with
+// what was read before it), r fails, or stop is closed (errStopped). What it
+// reads goes through h too, unless h is nil.
+func fill(r io.Reader, buf []byte, stop <-chan struct{}, h hash.Hash) (int, error) {
+	n := 0
+	for n < len(buf) {
+		select {
+		case <-stop:
+			return n, errStopped
+		default:
+		}
+		m, err := r.Read(buf[n:])
+		if h != nil {
+			h.Write(buf[n : n+m])
+		}
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// partPools hold part buffers between uploads, one *sync.Pool of *[]byte
+// per part size.
+var partPools sync.Map
+
+func partPool(size uint64) *sync.Pool {
+	if p, ok := partPools.Load(size); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := partPools.LoadOrStore(size, &sync.Pool{New: func() any {
+		b := make([]byte, size)
+		return &b
+	}})
+	return p.(*sync.Pool)
+}
+
+// partOptions protects a part's payload with its SHA-256, sent as
+// X-Amz-Content-Sha256: the request's signature covers it, and the server
+// hashes the body and refuses a mismatch (XAmzContentSHA256Mismatch on S3,
+// MinIO and versitygw; TestS3ChecksPayloadSHA256 holds the test server to
+// it). DisableContentSha256 turns off only minio-go's default over plain
+// HTTP, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, which hashes and signs every
+// 64 KiB chunk and frames the body in chunk signatures for the server to
+// parse and check: the same SHA-256 work in both processes plus that
+// framing. With Sha256Hex set the payload stays signed, over TLS too (where
+// minio-go would otherwise send UNSIGNED-PAYLOAD). Content-MD5 would also
+// make the server check each part, but costs more here: MD5 runs at
+// ~660 MB/s against SHA-256's ~1,500 MB/s on the 2-core benchmark machine
+// (it has SHA extensions), in the app and again in the server's check.
+func partOptions(sum []byte) minio.PutObjectPartOptions {
+	return minio.PutObjectPartOptions{Sha256Hex: hex.EncodeToString(sum), DisableContentSha256: true}
+}
+
+// partUpload is one multipart upload in flight: the parts being sent, the
+// free buffers, and the first failure.
+type partUpload struct {
+	core   minio.Core
+	bucket string
+	key    string
+	pool   *sync.Pool
+	parent context.Context // the request's
+	ctx    context.Context // the parts': parent, cancelled at the first failure
+	cancel context.CancelFunc
+
+	// ready is closed when NewMultipartUpload has returned, with uploadID
+	// or initErr set.
+	ready    chan struct{}
+	uploadID string
+	initErr  error
+
+	free     chan *[]byte  // buffers whose part has been sent
+	taken    int           // buffers taken from the pool (≤ partsPerUpload)
+	failed   chan struct{} // closed at the first failure
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+
+	mu    sync.Mutex
+	parts []minio.CompletePart
+	err   error // the first part's failure
+}
+
+func newPartUpload(parent context.Context, b *Bucket, key string, pool *sync.Pool) *partUpload {
+	ctx, cancel := context.WithCancel(parent)
+	return &partUpload{
+		core:   minio.Core{Client: b.Client},
+		bucket: b.Name,
+		key:    key,
+		pool:   pool,
+		parent: parent,
+		ctx:    ctx,
+		cancel: cancel,
+		ready:  make(chan struct{}),
+		taken:  1, // the first part's, taken by store
+		free:   make(chan *[]byte, partsPerUpload),
+		failed: make(chan struct{}),
+	}
+}
+
+// initiate starts the multipart upload; parts wait for it. A failure of the
+// reader or of a part does not interrupt it (only the request's end does):
+// an upload the server made must be known here to be aborted.
+func (u *partUpload) initiate(opts minio.PutObjectOptions) {
+	u.uploadID, u.initErr = u.core.NewMultipartUpload(u.parent, u.bucket, u.key, opts)
+	if u.initErr != nil {
+		u.fail(u.initErr)
+	}
+	close(u.ready)
+}
+
+// send uploads buf[:n], whose SHA-256 is sum, as part num in the
+// background and gives buf back for the next part once it has been sent.
+func (u *partUpload) send(num int, buf *[]byte, n int, sum []byte) {
+	u.wg.Go(func() {
+		<-u.ready
+		if u.initErr != nil {
+			u.free <- buf
+			return
+		}
+		part, err := u.core.PutObjectPart(u.ctx, u.bucket, u.key, u.uploadID, num, bytes.NewReader((*buf)[:n]), int64(n), partOptions(sum))
+		if err != nil {
+			// buf is not reused: the HTTP transport may still be
+			// reading a failed request's body. The reader is told to
+			// stop by u.failed instead.
+			u.fail(err)
+			return
+		}
+		u.mu.Lock()
+		u.parts = append(u.parts, minio.CompletePart{PartNumber: num, ETag: part.ETag})
+		u.mu.Unlock()
+		u.free <- buf
+	})
+}
+
+// buffer returns a buffer to read the next part into, waiting for a part to
+// be sent if partsPerUpload are in use, or nil once a part has failed.
+func (u *partUpload) buffer() *[]byte {
+	select {
+	case <-u.failed:
+		return nil
+	default:
+	}
+	if u.taken < partsPerUpload {
+		u.taken++
+		return u.pool.Get().(*[]byte)
+	}
+	select {
+	case buf := <-u.free:
+		return buf
+	case <-u.failed:
+		return nil
+	}
+}
+
+// release gives back a buffer that was not sent.
+func (u *partUpload) release(buf *[]byte) { u.free <- buf }
+
+// fail records err, if it is the first failure, and stops the upload.
+func (u *partUpload) fail(err error) {
+	u.mu.Lock()
+	if u.err == nil {
+		u.err = err
+	}
+	u.mu.Unlock()
+	u.stop()
+}
+
+// stop cancels the parts in flight and tells the reader to stop.
+func (u *partUpload) stop() {
+	u.stopOnce.Do(func() {
+		close(u.failed)
+		u.cancel()
+	})
+}
+
+// wait waits for NewMultipartUpload and every part, returns the buffers to
+// the pool and the parts in order, with the first failure.
+func (u *partUpload) wait() ([]minio.CompletePart, error) {
+	u.wg.Wait()
+	<-u.ready
+	u.cancel() // releases the context; nothing uses it any more
+	for len(u.free) > 0 {
+		u.pool.Put(<-u.free)
+	}
+	slices.SortFunc(u.parts, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
+	return u.parts, u.err
 }
 
 // inspect runs InspectOOXML over the stored object with ranged reads, so a

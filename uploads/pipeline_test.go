@@ -890,7 +890,8 @@ func (p *proxy) down() {
 }
 
 // TestReceiveMemory: a 25 MB upload streamed from a pipe (no length) moves
-// through Receive with the heap growing by about one part, not the file.
+// through Receive with the heap growing by about two parts (one read from
+// the client while the other is sent), not the file.
 func TestReceiveMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("25 MB upload")
@@ -971,8 +972,11 @@ func TestReceiveMemory(t *testing.T) {
 	}
 	growth := int64(peak.Load()) - int64(base)
 	t.Logf("heap: base %d MiB, peak growth %.1f MiB for a %d MB file", base>>20, float64(growth)/(1<<20), size/1_000_000)
-	if growth >= 12_000_000 {
-		t.Errorf("heap grew by %d bytes during a %d-byte upload, want < 12 MB", growth, size)
+	// Two part buffers, plus the slack the bound had when it allowed one
+	// part (12 MB): what the embedded S3 server and the clients hold.
+	const limit = 2*uploads.DefaultPartSize + (12_000_000 - uploads.DefaultPartSize)
+	if growth >= limit {
+		t.Errorf("heap grew by %d bytes during a %d-byte upload, want < %d", growth, size, limit)
 	}
 }
 

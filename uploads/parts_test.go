@@ -1,0 +1,263 @@
+package uploads_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/sprout-vn/sprout/uploads"
+)
+
+// TestReceiveParts: decks of one part and of several (with the last part
+// full, one byte long, or in between) read back byte-identical, with the
+// right SHA-256, size, content type and Content-Disposition; those of more
+// than one part are multipart uploads of that many parts, and nothing
+// unfinished is left. Each is sent whole and in ragged reads of 1 to 40
+// bytes, so that part boundaries fall anywhere in a read (each part goes
+// with its SHA-256, computed as it is read, and the server checks it).
+func TestReceiveParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads of up to 16 MB")
+	}
+	const part = uploads.DefaultPartSize
+	tests := []struct {
+		size, parts int // parts 1: a single PutObject
+	}{
+		{part - 1, 1},
+		{part, 1},
+		{part + 1, 2},
+		{2 * part, 2},
+		{3*part + 12_345, 4},
+	}
+	for _, tt := range tests {
+		for _, ragged := range []bool{false, true} {
+			name := fmt.Sprint(tt.size)
+			if ragged {
+				name += "/ragged"
+			}
+			t.Run(name, func(t *testing.T) { testReceiveParts(t, tt.size, tt.parts, ragged) })
+		}
+	}
+}
+
+func testReceiveParts(t *testing.T, size, parts int, ragged bool) {
+	e := newEnv(t)
+	file := pdfOfSize(size)
+	body, ct := form(t, "Kế hoạch.pdf", file)
+	var r io.Reader = bytes.NewReader(body)
+	if ragged {
+		r = &raggedReader{r: r, rng: mrand.New(mrand.NewPCG(uint64(size), 7))}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deck, err := e.decks.Receive(ctx, r, ct, 20<<20, "user-1")
+	if err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	if deck.Size != int64(len(file)) || deck.SHA256 != sha(file) {
+		t.Errorf("size, sha = %d, %s; want %d, %s", deck.Size, deck.SHA256, len(file), sha(file))
+	}
+	if got := e.readBack(t, deck.Key); !bytes.Equal(got, file) {
+		t.Errorf("read back %d bytes (sha %s), want the %d uploaded (sha %s)", len(got), sha(got), len(file), sha(file))
+	}
+	b := e.decks.Bucket
+	st, err := b.Client.StatObject(ctx, b.Name, deck.Key, minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ContentType != uploads.ContentTypePDF {
+		t.Errorf("stored content type %q, want %q", st.ContentType, uploads.ContentTypePDF)
+	}
+	if cd, want := st.Metadata.Get("Content-Disposition"), uploads.ContentDisposition("Kế hoạch.pdf"); cd != want {
+		t.Errorf("stored Content-Disposition %q, want %q", cd, want)
+	}
+	// A multipart object's ETag is "<md5 of the parts' MD5s>-<parts>".
+	_, n, multipart := strings.Cut(st.ETag, "-")
+	switch {
+	case parts == 1 && multipart:
+		t.Errorf("ETag %q: stored as a multipart upload, want a single PutObject", st.ETag)
+	case parts > 1 && n != fmt.Sprint(parts):
+		t.Errorf("ETag %q: want a multipart upload of %d parts", st.ETag, parts)
+	}
+	if left := e.incomplete(t); len(left) > 0 {
+		t.Errorf("unfinished multipart uploads left: %v", left)
+	}
+}
+
+// raggedReader returns 1 to 40 bytes a read.
+type raggedReader struct {
+	r   io.Reader
+	rng *mrand.Rand
+}
+
+func (r *raggedReader) Read(p []byte) (int, error) {
+	if n := 1 + r.rng.IntN(40); len(p) > n {
+		p = p[:n]
+	}
+	return r.r.Read(p)
+}
+
+// TestReceiveFailsMidStream: when the client's body fails, or the request
+// is cancelled, after two parts have reached S3, Receive fails and leaves
+// no object, no unfinished multipart upload (it was aborted, not left to
+// Sweep) and no record.
+func TestReceiveFailsMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads of 16 MB")
+	}
+	errClient := errors.New("client went away")
+	for _, cancel := range []bool{false, true} {
+		name := "body error"
+		if cancel {
+			name = "request cancelled"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			file := pdfOfSize(3*uploads.DefaultPartSize + 12_345)
+			body, ct := form(t, "deck.pdf", file)
+			ctx, cancelCtx := context.WithTimeout(context.Background(), time.Minute)
+			defer cancelCtx()
+			// The file starts where the body ends minus the file and
+			// the closing boundary; the reader stops 64 KiB past two
+			// parts of it (past what the parsers read ahead).
+			start := bytes.Index(body, file[:64])
+			if start < 0 {
+				t.Fatal("file not found in the form")
+			}
+			r := &failingReader{
+				r:    bytes.NewReader(body),
+				stop: int64(start + 2*uploads.DefaultPartSize + 64<<10),
+				at: func() error {
+					e.waitForParts(t, 2)
+					if cancel {
+						cancelCtx()
+						return nil // the body goes on; the request is gone
+					}
+					return errClient
+				},
+			}
+			deck, err := e.decks.Receive(ctx, r, ct, 20<<20, "user-1")
+			if err == nil {
+				t.Fatalf("Receive succeeded: %+v", deck)
+			}
+			t.Logf("Receive: %v", err)
+			if !r.stopped {
+				t.Fatal("Receive failed before the body reached the failure point")
+			}
+			switch {
+			case !cancel && (!errors.Is(err, errClient) || !errors.Is(err, uploads.ErrBadMultipart)):
+				t.Errorf("err = %v, want the body's error as ErrBadMultipart", err)
+			case cancel && !errors.Is(err, context.Canceled):
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+			if errors.Is(err, uploads.ErrStorageUnavailable) {
+				t.Errorf("err %v blames the storage", err)
+			}
+			e.wantNothingStored(t)
+		})
+	}
+}
+
+// failingReader reads r until stop bytes have passed, then calls at once:
+// a non-nil error is returned from then on, nil lets the reading go on.
+type failingReader struct {
+	r       io.Reader
+	n, stop int64
+	at      func() error
+	stopped bool
+	err     error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	if !f.stopped {
+		if rem := f.stop - f.n; rem == 0 {
+			f.stopped = true
+			if f.err = f.at(); f.err != nil {
+				return 0, f.err
+			}
+		} else if int64(len(p)) > rem {
+			p = p[:rem]
+		}
+	}
+	n, err := f.r.Read(p)
+	f.n += int64(n)
+	return n, err
+}
+
+// waitForParts waits until the one unfinished multipart upload in the bucket
+// has want parts uploaded.
+func (e *env) waitForParts(tb testing.TB, want int) {
+	tb.Helper()
+	ctx := context.Background()
+	b := e.decks.Bucket
+	core := minio.Core{Client: b.Client}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := -1
+		for u := range b.Client.ListIncompleteUploads(ctx, b.Name, uploads.KeyPrefix, true) {
+			if u.Err != nil {
+				tb.Fatalf("list incomplete uploads: %v", u.Err)
+			}
+			res, err := core.ListObjectParts(ctx, b.Name, u.Key, u.UploadID, 0, 100)
+			if err != nil {
+				tb.Fatalf("list parts: %v", err)
+			}
+			got = len(res.ObjectParts)
+		}
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d parts uploaded after 20 s, want %d (-1: no unfinished upload)", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestS3ChecksPayloadSHA256: parts and small decks are sent with their
+// SHA-256 in X-Amz-Content-Sha256 rather than minio-go's chunk-signed
+// stream; this holds the S3 server to checking it, so a body changed on the
+// way is refused rather than stored.
+func TestS3ChecksPayloadSHA256(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := e.decks.Bucket
+	core := minio.Core{Client: b.Client}
+	sent, claimed := []byte("the bytes that arrive"), []byte("the bytes that were hashed")
+	wrong := sha(claimed)
+
+	key := uploads.KeyPrefix + "sha-check-single"
+	_, err := core.PutObject(ctx, b.Name, key, bytes.NewReader(sent), int64(len(sent)), "", wrong, minio.PutObjectOptions{DisableContentSha256: true})
+	if err == nil {
+		t.Error("PutObject with the SHA-256 of other bytes succeeded")
+	}
+	t.Logf("PutObject: %v", err)
+
+	key = uploads.KeyPrefix + "sha-check-part"
+	id, err := core.NewMultipartUpload(ctx, b.Name, key, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = core.AbortMultipartUpload(ctx, b.Name, key, id) }()
+	_, err = core.PutObjectPart(ctx, b.Name, key, id, 1, bytes.NewReader(sent), int64(len(sent)),
+		minio.PutObjectPartOptions{Sha256Hex: wrong, DisableContentSha256: true})
+	if err == nil {
+		t.Error("PutObjectPart with the SHA-256 of other bytes succeeded")
+	}
+	t.Logf("PutObjectPart: %v", err)
+	if _, err := core.PutObjectPart(ctx, b.Name, key, id, 1, bytes.NewReader(sent), int64(len(sent)),
+		minio.PutObjectPartOptions{Sha256Hex: sha(sent), DisableContentSha256: true}); err != nil {
+		t.Errorf("PutObjectPart with the right SHA-256: %v", err)
+	}
+}
