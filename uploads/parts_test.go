@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/sprout-vn/sprout/uploads"
 )
@@ -225,39 +228,95 @@ func (e *env) waitForParts(tb testing.TB, want int) {
 	}
 }
 
-// TestS3ChecksPayloadSHA256: parts and small decks are sent with their
-// SHA-256 in X-Amz-Content-Sha256 rather than minio-go's chunk-signed
-// stream; this holds the S3 server to checking it, so a body changed on the
-// way is refused rather than stored.
-func TestS3ChecksPayloadSHA256(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	b := e.decks.Bucket
-	core := minio.Core{Client: b.Client}
-	sent, claimed := []byte("the bytes that arrive"), []byte("the bytes that were hashed")
-	wrong := sha(claimed)
-
-	key := uploads.KeyPrefix + "sha-check-single"
-	_, err := core.PutObject(ctx, b.Name, key, bytes.NewReader(sent), int64(len(sent)), "", wrong, minio.PutObjectOptions{DisableContentSha256: true})
-	if err == nil {
-		t.Error("PutObject with the SHA-256 of other bytes succeeded")
+// TestS3ChecksPartCRC32C: every payload goes to S3 with its CRC32C and an
+// unsigned body (see amzChecksumCRC32C in pipeline.go), so it is the S3
+// server's check of that checksum that keeps bytes changed on the way from
+// being stored. Receive runs over a transport that flips one byte in the
+// body of one request (a single PutObject, the first part, a later part);
+// each upload must fail, leaving no object, no unfinished multipart upload
+// and no pending record. The same uploads over a faithful transport succeed,
+// so the failures are the corruption's.
+func TestS3ChecksPartCRC32C(t *testing.T) {
+	const part = uploads.DefaultPartSize
+	tests := []struct {
+		name    string
+		size    int
+		corrupt int // which PUT with a body to corrupt (1-based); 0: none
+	}{
+		{"single", part / 2, 1},
+		{"first part", 2*part + 10, 1},
+		{"later part", 2*part + 10, 3},
+		{"single/faithful", part / 2, 0},
+		{"parts/faithful", 2*part + 10, 0},
 	}
-	t.Logf("PutObject: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			base := e.decks.Bucket
+			tr, err := minio.DefaultTransport(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(tr.CloseIdleConnections)
+			flip := &corruptingTransport{next: tr, target: int32(tt.corrupt)}
+			cfg := servers.s3
+			cl, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+				Secure: cfg.Secure, BucketLookup: minio.BucketLookupPath, Transport: flip})
+			if err != nil {
+				t.Fatal(err)
+			}
+			decks := &uploads.Decks{Bucket: &uploads.Bucket{Client: cl, Name: base.Name}, Pending: e.st}
+			file := pdfOfSize(tt.size)
+			body, ct := form(t, "deck.pdf", file)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			deck, err := decks.Receive(ctx, bytes.NewReader(body), ct, 20<<20, "user-1")
+			if tt.corrupt == 0 {
+				if err != nil {
+					t.Fatalf("Receive over a faithful transport: %v", err)
+				}
+				if got := e.readBack(t, deck.Key); !bytes.Equal(got, file) {
+					t.Errorf("read back %d bytes, want the %d uploaded", len(got), len(file))
+				}
+				return
+			}
+			if flip.flipped.Load() == 0 {
+				t.Fatalf("no request body was corrupted (%d PUTs with a body)", flip.puts.Load())
+			}
+			if err == nil {
+				t.Fatalf("Receive stored a deck whose bytes changed on the way: %+v", deck)
+			}
+			t.Logf("Receive: %v", err)
+			e.wantNothingStored(t)
+		})
+	}
+}
 
-	key = uploads.KeyPrefix + "sha-check-part"
-	id, err := core.NewMultipartUpload(ctx, b.Name, key, minio.PutObjectOptions{})
+// corruptingTransport flips the last byte of the body of its target-th PUT
+// that has a body, after the request was signed.
+type corruptingTransport struct {
+	next    http.RoundTripper
+	target  int32
+	puts    atomic.Int32
+	flipped atomic.Int32
+}
+
+func (c *corruptingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPut || req.Body == nil || req.ContentLength <= 0 {
+		return c.next.RoundTrip(req)
+	}
+	if c.puts.Add(1) != c.target {
+		return c.next.RoundTrip(req)
+	}
+	b, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	defer func() { _ = core.AbortMultipartUpload(ctx, b.Name, key, id) }()
-	_, err = core.PutObjectPart(ctx, b.Name, key, id, 1, bytes.NewReader(sent), int64(len(sent)),
-		minio.PutObjectPartOptions{Sha256Hex: wrong, DisableContentSha256: true})
-	if err == nil {
-		t.Error("PutObjectPart with the SHA-256 of other bytes succeeded")
-	}
-	t.Logf("PutObjectPart: %v", err)
-	if _, err := core.PutObjectPart(ctx, b.Name, key, id, 1, bytes.NewReader(sent), int64(len(sent)),
-		minio.PutObjectPartOptions{Sha256Hex: sha(sent), DisableContentSha256: true}); err != nil {
-		t.Errorf("PutObjectPart with the right SHA-256: %v", err)
-	}
+	b[len(b)-1] ^= 0x55
+	c.flipped.Add(1)
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return c.next.RoundTrip(r)
 }

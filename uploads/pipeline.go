@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -252,8 +255,8 @@ func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r i
 		// Stored with the object so that even a signed GET without
 		// response-* overrides downloads rather than renders.
 		ContentDisposition: ContentDisposition(name),
-		// Each request carries the SHA-256 of its payload instead; see
-		// partOptions.
+		// Each request carries its payload's CRC32C instead; see
+		// amzChecksumCRC32C.
 		DisableContentSha256: true,
 	})
 	// A read error is the client's doing (too large, truncated body), not
@@ -314,10 +317,9 @@ const partsPerUpload = 2
 func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts minio.PutObjectOptions) (int64, error) {
 	pool := partPool(d.partSize())
 	buf := pool.Get().(*[]byte)
-	n, err := fill(tally, *buf, nil, nil)
-	// tally has hashed exactly buf[:n] so far, so its SHA-256 is this
-	// part's: no second pass over it.
-	sum := tally.h.Sum(nil)
+	crc := crc32.New(castagnoli)
+	n, err := fill(tally, *buf, nil, crc)
+	sum := crc.Sum(nil)
 	if err == nil {
 		// A full part: one more byte says whether it is the whole file.
 		var next [1]byte
@@ -330,12 +332,12 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts 
 		pool.Put(buf)
 		return 0, err
 	}
-	// The whole file is in buf. The payload goes with its SHA-256, as
-	// parts do (see partOptions). (With a client made with
-	// TrailingHeaders, minio-go would add a CRC trailer here and refuse
-	// the SHA-256; NewBucket does not set it.)
+	// The whole file is in buf. It goes with its CRC32C, as parts do
+	// (see partOptions).
 	core := minio.Core{Client: d.Bucket.Client}
-	_, err = core.PutObject(ctx, d.Bucket.Name, key, bytes.NewReader((*buf)[:n]), int64(n), "", hex.EncodeToString(sum), opts)
+	single := opts
+	single.UserMetadata = map[string]string{amzChecksumCRC32C: base64.StdEncoding.EncodeToString(sum)}
+	_, err = core.PutObject(ctx, d.Bucket.Name, key, bytes.NewReader((*buf)[:n]), int64(n), "", "", single)
 	if err != nil {
 		// Not reused: after a failed request the HTTP transport may
 		// still be reading the body.
@@ -345,7 +347,7 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts 
 	return int64(n), nil
 }
 
-// storeParts sends first (n bytes, full, with SHA-256 sum) as part 1 of a
+// storeParts sends first (n bytes, full, with CRC32C sum) as part 1 of a
 // new multipart upload and the rest of r as the following parts, then
 // completes the upload. It owns first.
 func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *sync.Pool, first *[]byte, n int, sum []byte, opts minio.PutObjectOptions) (int64, error) {
@@ -354,10 +356,9 @@ func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *s
 	up.send(1, first, n, sum)
 	sent := int64(n)
 	var readErr error
-	// Each part is hashed as it is read, while the data is in cache and
-	// (with one client) while the reader would otherwise wait for a
-	// buffer, rather than on the way out, where it delays the send.
-	h := sha256.New()
+	// Each part's CRC32C is computed as it is read, while the data is in
+	// cache.
+	h := crc32.New(castagnoli)
 	for num := 2; ; num++ {
 		buf := up.buffer()
 		if buf == nil {
@@ -384,6 +385,8 @@ func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *s
 	}
 	parts, err := up.wait()
 	if readErr == nil && err == nil {
+		// Each part names its CRC32C, which the server compares with the
+		// one it computed when the part arrived.
 		if _, err = up.core.CompleteMultipartUpload(ctx, d.Bucket.Name, key, up.uploadID, parts, minio.PutObjectOptions{}); err == nil {
 			return sent, nil
 		}
@@ -461,21 +464,38 @@ func partPool(size uint64) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// partOptions protects a part's payload with its SHA-256, sent as
-// X-Amz-Content-Sha256: the request's signature covers it, and the server
-// hashes the body and refuses a mismatch (XAmzContentSHA256Mismatch on S3,
-// MinIO and versitygw; TestS3ChecksPayloadSHA256 holds the test server to
-// it). DisableContentSha256 turns off only minio-go's default over plain
-// HTTP, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, which hashes and signs every
-// 64 KiB chunk and frames the body in chunk signatures for the server to
-// parse and check: the same SHA-256 work in both processes plus that
-// framing. With Sha256Hex set the payload stays signed, over TLS too (where
-// minio-go would otherwise send UNSIGNED-PAYLOAD). Content-MD5 would also
-// make the server check each part, but costs more here: MD5 runs at
-// ~660 MB/s against SHA-256's ~1,500 MB/s on the 2-core benchmark machine
-// (it has SHA extensions), in the app and again in the server's check.
+// Checksum headers. Every payload goes to S3 with its CRC32C in
+// x-amz-checksum-crc32c, which S3, MinIO and versitygw check against the
+// bytes they receive and refuse on a mismatch (BadDigest); the header is
+// covered by the request's signature. TestS3ChecksPartCRC32C holds the
+// test server to it, through this code.
+//
+// Why CRC32C rather than the payload's SHA-256 in X-Amz-Content-Sha256
+// (what this code sent before) or minio-go's default over plain HTTP,
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD (a SHA-256 and a signature for every
+// 64 KiB chunk): the deck's own SHA-256 is computed anyway, but a second
+// SHA-256 per part cost the app, and the S3 server's check of it cost the
+// server, a large share of an upload's CPU on the 2-core benchmark machine
+// (docs/BENCHMARKS.md), while CRC32C runs in hardware at many GB/s. It
+// detects corruption on the way, which is what the check is for; the
+// signature still authenticates every request, and TLS to S3
+// (SPROUT_S3_SECURE) is what protects the bytes from tampering in
+// transit. A multipart upload is created with the CRC32C algorithm so the
+// server checks each part's checksum and, at completion, the list of them;
+// it then also skips the CRC64NVME it computes otherwise.
+const (
+	amzChecksumCRC32C    = "X-Amz-Checksum-Crc32c"
+	amzChecksumAlgorithm = "X-Amz-Checksum-Algorithm"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// partOptions sends a part with its CRC32C, sum, and an unsigned payload
+// (see amzChecksumCRC32C).
 func partOptions(sum []byte) minio.PutObjectPartOptions {
-	return minio.PutObjectPartOptions{Sha256Hex: hex.EncodeToString(sum), DisableContentSha256: true}
+	h := make(http.Header, 1)
+	h.Set(amzChecksumCRC32C, base64.StdEncoding.EncodeToString(sum))
+	return minio.PutObjectPartOptions{CustomHeader: h, DisableContentSha256: true}
 }
 
 // partUpload is one multipart upload in flight: the parts being sent, the
@@ -527,6 +547,7 @@ func newPartUpload(parent context.Context, b *Bucket, key string, pool *sync.Poo
 // reader or of a part does not interrupt it (only the request's end does):
 // an upload the server made must be known here to be aborted.
 func (u *partUpload) initiate(opts minio.PutObjectOptions) {
+	opts.UserMetadata = map[string]string{amzChecksumAlgorithm: "CRC32C"}
 	u.uploadID, u.initErr = u.core.NewMultipartUpload(u.parent, u.bucket, u.key, opts)
 	if u.initErr != nil {
 		u.fail(u.initErr)
@@ -534,7 +555,7 @@ func (u *partUpload) initiate(opts minio.PutObjectOptions) {
 	close(u.ready)
 }
 
-// send uploads buf[:n], whose SHA-256 is sum, as part num in the
+// send uploads buf[:n], whose CRC32C is sum, as part num in the
 // background and gives buf back for the next part once it has been sent.
 func (u *partUpload) send(num int, buf *[]byte, n int, sum []byte) {
 	u.wg.Go(func() {
@@ -552,7 +573,8 @@ func (u *partUpload) send(num int, buf *[]byte, n int, sum []byte) {
 			return
 		}
 		u.mu.Lock()
-		u.parts = append(u.parts, minio.CompletePart{PartNumber: num, ETag: part.ETag})
+		u.parts = append(u.parts, minio.CompletePart{PartNumber: num, ETag: part.ETag,
+			ChecksumCRC32C: base64.StdEncoding.EncodeToString(sum)})
 		u.mu.Unlock()
 		u.free <- buf
 	})
