@@ -320,3 +320,96 @@ func (c *corruptingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return c.next.RoundTrip(r)
 }
+
+// TestPendingRecordFirst: the pending record is written while the first
+// part is read from the client, but no request that can create an object
+// reaches S3 before the record exists; and when the record cannot be
+// written, Receive fails with that error and sends nothing at all.
+func TestPendingRecordFirst(t *testing.T) {
+	const part = uploads.DefaultPartSize
+	for _, size := range []int{part / 2, 2*part + 10} {
+		for _, fail := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/fail=%v", size, fail), func(t *testing.T) {
+				e := newEnv(t)
+				tr, err := minio.DefaultTransport(false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(tr.CloseIdleConnections)
+				rec := &recordingTransport{next: tr}
+				cfg := servers.s3
+				cl, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+					Secure: cfg.Secure, BucketLookup: minio.BucketLookupPath, Transport: rec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				refusal := errors.New("the database said no")
+				slow := &slowPending{PendingStore: e.st, delay: 150 * time.Millisecond}
+				if fail {
+					slow.err = refusal
+				}
+				decks := &uploads.Decks{Bucket: &uploads.Bucket{Client: cl, Name: e.decks.Bucket.Name}, Pending: slow}
+				body, ct := form(t, "deck.pdf", pdfOfSize(size))
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				deck, err := decks.Receive(ctx, bytes.NewReader(body), ct, 20<<20, "user-1")
+				if fail {
+					if !errors.Is(err, refusal) {
+						t.Fatalf("Receive = %v, %v; want the pending store's error", deck, err)
+					}
+					if n := rec.writes.Load(); n != 0 {
+						t.Errorf("%d requests that write reached S3 although the record failed", n)
+					}
+					e.wantNothingStored(t)
+					return
+				}
+				if err != nil {
+					t.Fatalf("Receive: %v", err)
+				}
+				recordedAt, firstWrite := slow.doneAt.Load(), rec.firstWrite.Load()
+				if recordedAt == 0 || firstWrite == 0 {
+					t.Fatalf("recorded at %d, first write at %d: want both", recordedAt, firstWrite)
+				}
+				if firstWrite < recordedAt {
+					t.Errorf("a write reached S3 %v before the pending record existed", time.Duration(recordedAt-firstWrite))
+				}
+			})
+		}
+	}
+}
+
+// slowPending delays AddPending, then fails it with err or records the time
+// it returned.
+type slowPending struct {
+	uploads.PendingStore
+	delay  time.Duration
+	err    error
+	doneAt atomic.Int64 // UnixNano
+}
+
+func (s *slowPending) AddPending(ctx context.Context, key, owner string) error {
+	time.Sleep(s.delay)
+	if s.err != nil {
+		return s.err
+	}
+	err := s.PendingStore.AddPending(ctx, key, owner)
+	s.doneAt.Store(time.Now().UnixNano())
+	return err
+}
+
+// recordingTransport notes the requests that can create an object or an
+// upload (PUT and POST) and when the first one was sent.
+type recordingTransport struct {
+	next       http.RoundTripper
+	writes     atomic.Int32
+	firstWrite atomic.Int64 // UnixNano
+}
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut || req.Method == http.MethodPost {
+		if r.writes.Add(1) == 1 {
+			r.firstWrite.Store(time.Now().UnixNano())
+		}
+	}
+	return r.next.RoundTrip(req)
+}

@@ -224,11 +224,23 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 		}
 	}
 	key := KeyPrefix + uuid.NewString()
-	if err := d.Pending.AddPending(ctx, key, owner); err != nil {
-		return nil, fmt.Errorf("uploads: record pending upload: %w", err)
-	}
-	deck, err := d.put(ctx, key, kind, name, file)
+	// The pending record is written while the first part is read from
+	// the client, but nothing is sent to S3 before it exists (put waits
+	// for recorded), so an object is never without a record.
+	rec := make(chan error, 1)
+	go func() { rec <- d.Pending.AddPending(ctx, key, owner) }()
+	recorded := sync.OnceValue(func() error {
+		if err := <-rec; err != nil {
+			return fmt.Errorf("uploads: record pending upload: %w", err)
+		}
+		return nil
+	})
+	deck, err := d.put(ctx, key, kind, name, file, recorded)
 	if err != nil {
+		if rerr := recorded(); rerr != nil {
+			// Nothing was sent and there is no record to remove.
+			return nil, rerr
+		}
 		d.cleanUp(ctx, key, err)
 		return nil, err
 	}
@@ -246,11 +258,12 @@ func storedKind(sniffed Kind) Kind {
 	return sniffed
 }
 
-// put streams r to key and verifies what was stored.
-func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r io.Reader) (*StoredDeck, error) {
+// put streams r to key and verifies what was stored. It sends nothing to S3
+// before recorded has returned nil.
+func (d *Decks) put(ctx context.Context, key string, kind Kind, name string, r io.Reader, recorded func() error) (*StoredDeck, error) {
 	stored := storedKind(kind)
 	tally := &tallyReader{r: r, h: sha256.New()}
-	sent, err := d.store(ctx, key, tally, minio.PutObjectOptions{
+	sent, err := d.store(ctx, key, tally, recorded, minio.PutObjectOptions{
 		ContentType: ContentTypeFor(stored),
 		// Stored with the object so that even a signed GET without
 		// response-* overrides downloads rather than renders.
@@ -314,7 +327,7 @@ const partsPerUpload = 2
 //
 // The error is the reader's, unchanged, when reading failed (tally.err says
 // so); otherwise it is S3's, unwrapped.
-func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts minio.PutObjectOptions) (int64, error) {
+func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, recorded func() error, opts minio.PutObjectOptions) (int64, error) {
 	pool := partPool(d.partSize())
 	buf := pool.Get().(*[]byte)
 	crc := crc32.New(castagnoli)
@@ -325,10 +338,14 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts 
 		var next [1]byte
 		if _, err = io.ReadFull(tally, next[:]); err == nil {
 			r := io.MultiReader(bytes.NewReader(next[:]), tally)
-			return d.storeParts(ctx, key, r, pool, buf, n, sum, opts)
+			return d.storeParts(ctx, key, r, pool, buf, n, sum, recorded, opts)
 		}
 	}
 	if err != io.EOF { //nolint:errorlint // io.EOF is returned bare by contract
+		pool.Put(buf)
+		return 0, err
+	}
+	if err := recorded(); err != nil {
 		pool.Put(buf)
 		return 0, err
 	}
@@ -350,9 +367,9 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, opts 
 // storeParts sends first (n bytes, full, with CRC32C sum) as part 1 of a
 // new multipart upload and the rest of r as the following parts, then
 // completes the upload. It owns first.
-func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *sync.Pool, first *[]byte, n int, sum []byte, opts minio.PutObjectOptions) (int64, error) {
+func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *sync.Pool, first *[]byte, n int, sum []byte, recorded func() error, opts minio.PutObjectOptions) (int64, error) {
 	up := newPartUpload(ctx, d.Bucket, key, pool)
-	go up.initiate(opts)
+	go up.initiate(recorded, opts)
 	up.send(1, first, n, sum)
 	sent := int64(n)
 	var readErr error
@@ -546,7 +563,15 @@ func newPartUpload(parent context.Context, b *Bucket, key string, pool *sync.Poo
 // initiate starts the multipart upload; parts wait for it. A failure of the
 // reader or of a part does not interrupt it (only the request's end does):
 // an upload the server made must be known here to be aborted.
-func (u *partUpload) initiate(opts minio.PutObjectOptions) {
+//
+// It first waits for the pending record: if that failed, nothing is started.
+func (u *partUpload) initiate(recorded func() error, opts minio.PutObjectOptions) {
+	if err := recorded(); err != nil {
+		u.initErr = err
+		u.fail(err)
+		close(u.ready)
+		return
+	}
 	opts.UserMetadata = map[string]string{amzChecksumAlgorithm: "CRC32C"}
 	u.uploadID, u.initErr = u.core.NewMultipartUpload(u.parent, u.bucket, u.key, opts)
 	if u.initErr != nil {
