@@ -34,7 +34,7 @@ const (
 	// stream and count their own bytes.
 	formBodyLimit = 1 << 20
 	// uploadSlots bounds deck uploads streaming into S3 at once.
-	uploadSlots = 8
+	uploadSlots = 6
 	// passwordHashSlots bounds argon2id runs at once (19 MiB each).
 	passwordHashSlots = 4
 	// SessionCookie is the session cookie's name.
@@ -86,9 +86,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	if err := a.openStores(ctx); err != nil {
 		return nil, err
 	}
-	// Eight uploads stream at once (each up to two 5 MiB part buffers); more only
-	// queue, which on two cores costs no throughput (DESIGN.md targets:
-	// peak RSS ≤ 150 MB during 32 concurrent 25 MB uploads).
+	// Six uploads stream at once (each up to two 5 MiB part buffers,
+	// mapped outside the Go heap: 60 MiB at most); more only queue, which
+	// on two cores costs no throughput (DESIGN.md targets: peak RSS
+	// ≤ 150 MB during 32 concurrent 25 MB uploads; docs/BENCHMARKS.md).
 	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log, Slots: uploads.NewSlots(uploadSlots)}
 	if a.views, err = views.New(); err != nil {
 		return nil, err

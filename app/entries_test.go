@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -362,5 +363,55 @@ func TestAccountListsMyEntries(t *testing.T) {
 	r := c.get("/account")
 	if !strings.Contains(r.text(), "Hồ sơ dự thi của tôi") || !strings.Contains(r.text(), "Trà shan tuyết Bắc Hà") || !strings.Contains(r.text(), "Ý tưởng khởi nghiệp Lào Cai 2026") {
 		t.Fatalf("account page: %.3000s", r.body)
+	}
+}
+
+// TestAttachDeckAtVersionSeen: the upload path attaches a deck to the
+// version of the entry it read before the upload. When the entry was edited
+// meanwhile, the deck is still attached (on top of the edit, which is kept);
+// when it was submitted meanwhile, the attach is refused.
+func TestAttachDeckAtVersionSeen(t *testing.T) {
+	j := newJourney(t)
+	ctx := context.Background()
+	r := j.appl.jsonReq(http.MethodPost, "/api/v1/competitions/"+j.compID+"/entries", entryBody(), j.atok)
+	expectStatus(t, r, http.StatusCreated)
+	var ent models.Entry
+	r.json(t, &ent)
+	st := j.a.Store()
+	deck := func(key string) models.Deck {
+		return models.Deck{Key: key, Filename: "deck.pdf", Size: 10, SHA256: "00", ContentType: "application/pdf", UploadedAt: j.clk.now()}
+	}
+
+	// Seen version current: attached, version +1.
+	if err := st.AttachDeckAt(ctx, ent.ID, ent.Version, deck("decks/a")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.EntryByID(ctx, ent.ID)
+	if got.Deck == nil || got.Deck.Key != "decks/a" || got.Version != ent.Version+1 {
+		t.Fatalf("after attach: deck %+v, version %d (was %d)", got.Deck, got.Version, ent.Version)
+	}
+
+	// Edited after the version seen: the edit stays, the deck lands.
+	seen := got.Version
+	r = j.appl.jsonReq(http.MethodPatch, "/api/v1/entries/"+ent.ID, map[string]any{"title": "Tên mới", "version": seen}, j.atok)
+	expectStatus(t, r, http.StatusOK)
+	if err := st.AttachDeckAt(ctx, ent.ID, seen, deck("decks/b")); err != nil {
+		t.Fatalf("attach over a newer version: %v", err)
+	}
+	got, _ = st.EntryByID(ctx, ent.ID)
+	if got.Title != "Tên mới" || got.Deck == nil || got.Deck.Key != "decks/b" || got.Version != seen+2 || len(got.DeckHistory) != 2 {
+		t.Fatalf("after the edit and attach: title %q, deck %+v, version %d (seen %d), %d versions kept",
+			got.Title, got.Deck, got.Version, seen, len(got.DeckHistory))
+	}
+
+	// Submitted after the version seen: refused, nothing changes.
+	seen = got.Version
+	expectStatus(t, j.appl.jsonReq(http.MethodPost, "/api/v1/entries/"+ent.ID+"/submit", nil, j.atok), http.StatusOK)
+	if err := st.AttachDeckAt(ctx, ent.ID, seen, deck("decks/c")); !errors.Is(err, models.ErrNotEditable) {
+		t.Fatalf("attach to a submitted entry = %v, want ErrNotEditable", err)
+	}
+	got, _ = st.EntryByID(ctx, ent.ID)
+	if got.Deck.Key != "decks/b" || len(got.DeckHistory) != 2 {
+		t.Fatalf("a submitted entry changed: deck %+v, %d versions", got.Deck, len(got.DeckHistory))
 	}
 }

@@ -26,7 +26,7 @@ var Version = "dev"
 
 // defaultMemoryLimit is the soft heap limit of `sprout serve` unless
 // GOMEMLIMIT is set.
-const defaultMemoryLimit = 96 << 20
+const defaultMemoryLimit = 64 << 20
 
 // Exit statuses.
 const (
@@ -121,7 +121,8 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	// A soft memory limit makes the garbage collector hand memory back
-	// after bursts (password hashing, upload buffers) on a small server.
+	// after bursts (password hashing) on a small server. Deck part
+	// buffers are outside the heap and not counted (uploads.bufferPool).
 	// GOMEMLIMIT, when set, wins.
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)

@@ -25,7 +25,8 @@ type DeckPipeline interface {
 
 // DeckStore is what deck handlers need from the store.
 type DeckStore interface {
-	AttachDeck(ctx context.Context, entryID string, d models.Deck) error
+	// AttachDeckAt attaches d to an entry last read at version seen.
+	AttachDeckAt(ctx context.Context, entryID string, seen int, d models.Deck) error
 	Audit(ctx context.Context, e models.AuditEvent) error
 }
 
@@ -77,7 +78,7 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 	}
 	d := models.Deck{Key: stored.Key, Filename: stored.Filename, Size: stored.Size, SHA256: stored.SHA256,
 		ContentType: stored.ContentType, UploadedAt: h.Now().UTC(), UploadedBy: u.ID}
-	if err := h.Store.AttachDeck(Ctx(c), e.ID, d); err != nil {
+	if err := h.Store.AttachDeckAt(Ctx(c), e.ID, e.Version, d); err != nil {
 		// Only a clear refusal discards the object: when the database is
 		// unreachable the write may have landed, and the sweeper (which
 		// keeps decks an entry names) decides later.

@@ -413,3 +413,18 @@ func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	return r.next.RoundTrip(req)
 }
+
+// TestReceiveReusesBuffers: uploads one after another reuse the same part
+// buffers (two per upload at most) rather than allocating 5 MiB each time.
+func TestReceiveReusesBuffers(t *testing.T) {
+	e := newEnv(t)
+	file := pdfOfSize(3*uploads.DefaultPartSize + 1)
+	for i := range 4 {
+		if _, err := e.receive(t, "deck.pdf", file, 20<<20); err != nil {
+			t.Fatalf("upload %d: %v", i+1, err)
+		}
+	}
+	if made := e.decks.BuffersMade(); made > 2 {
+		t.Errorf("%d part buffers allocated for 4 uploads one after another, want at most 2", made)
+	}
+}

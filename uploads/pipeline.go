@@ -111,6 +111,9 @@ type Decks struct {
 	// Log receives failures to clean up after a failed upload (the
 	// sweeper retries those); nil discards them.
 	Log *slog.Logger
+
+	poolOnce sync.Once
+	pool     *bufferPool // part buffers; see buffers
 }
 
 // Slots is a counting semaphore of concurrent S3 streams (see Decks.Slots).
@@ -328,8 +331,8 @@ const partsPerUpload = 2
 // The error is the reader's, unchanged, when reading failed (tally.err says
 // so); otherwise it is S3's, unwrapped.
 func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, recorded func() error, opts minio.PutObjectOptions) (int64, error) {
-	pool := partPool(d.partSize())
-	buf := pool.Get().(*[]byte)
+	pool := d.buffers()
+	buf := pool.Get()
 	crc := crc32.New(castagnoli)
 	n, err := fill(tally, *buf, nil, crc)
 	sum := crc.Sum(nil)
@@ -354,20 +357,22 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, recor
 	core := minio.Core{Client: d.Bucket.Client}
 	single := opts
 	single.UserMetadata = map[string]string{amzChecksumCRC32C: base64.StdEncoding.EncodeToString(sum)}
-	_, err = core.PutObject(ctx, d.Bucket.Name, key, bytes.NewReader((*buf)[:n]), int64(n), "", "", single)
+	body := newBodyReader((*buf)[:n])
+	_, err = core.PutObject(ctx, d.Bucket.Name, key, body, int64(n), "", "", single)
+	// After a failed request the HTTP transport may still be reading the
+	// body: closing it first makes the buffer safe to reuse.
+	body.close()
+	pool.Put(buf)
 	if err != nil {
-		// Not reused: after a failed request the HTTP transport may
-		// still be reading the body.
 		return 0, err
 	}
-	pool.Put(buf)
 	return int64(n), nil
 }
 
 // storeParts sends first (n bytes, full, with CRC32C sum) as part 1 of a
 // new multipart upload and the rest of r as the following parts, then
 // completes the upload. It owns first.
-func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *sync.Pool, first *[]byte, n int, sum []byte, recorded func() error, opts minio.PutObjectOptions) (int64, error) {
+func (d *Decks) storeParts(ctx context.Context, key string, r io.Reader, pool *bufferPool, first *[]byte, n int, sum []byte, recorded func() error, opts minio.PutObjectOptions) (int64, error) {
 	up := newPartUpload(ctx, d.Bucket, key, pool)
 	go up.initiate(recorded, opts)
 	up.send(1, first, n, sum)
@@ -466,19 +471,18 @@ func fill(r io.Reader, buf []byte, stop <-chan struct{}, h hash.Hash) (int, erro
 	return n, nil
 }
 
-// partPools hold part buffers between uploads, one *sync.Pool of *[]byte
-// per part size.
-var partPools sync.Map
-
-func partPool(size uint64) *sync.Pool {
-	if p, ok := partPools.Load(size); ok {
-		return p.(*sync.Pool)
-	}
-	p, _ := partPools.LoadOrStore(size, &sync.Pool{New: func() any {
-		b := make([]byte, size)
-		return &b
-	}})
-	return p.(*sync.Pool)
+// buffers returns the pool of part buffers, made on first use. It keeps at
+// most as many free buffers as the upload slots can use at once
+// (partsPerUpload per slot; 16 when uploads are not bounded).
+func (d *Decks) buffers() *bufferPool {
+	d.poolOnce.Do(func() {
+		keep := 16
+		if d.Slots != nil {
+			keep = partsPerUpload * cap(d.Slots)
+		}
+		d.pool = newBufferPool(int(d.partSize()), keep, defaultIdle)
+	})
+	return d.pool
 }
 
 // Checksum headers. Every payload goes to S3 with its CRC32C in
@@ -521,7 +525,7 @@ type partUpload struct {
 	core   minio.Core
 	bucket string
 	key    string
-	pool   *sync.Pool
+	pool   *bufferPool
 	parent context.Context // the request's
 	ctx    context.Context // the parts': parent, cancelled at the first failure
 	cancel context.CancelFunc
@@ -543,7 +547,7 @@ type partUpload struct {
 	err   error // the first part's failure
 }
 
-func newPartUpload(parent context.Context, b *Bucket, key string, pool *sync.Pool) *partUpload {
+func newPartUpload(parent context.Context, b *Bucket, key string, pool *bufferPool) *partUpload {
 	ctx, cancel := context.WithCancel(parent)
 	return &partUpload{
 		core:   minio.Core{Client: b.Client},
@@ -589,12 +593,14 @@ func (u *partUpload) send(num int, buf *[]byte, n int, sum []byte) {
 			u.free <- buf
 			return
 		}
-		part, err := u.core.PutObjectPart(u.ctx, u.bucket, u.key, u.uploadID, num, bytes.NewReader((*buf)[:n]), int64(n), partOptions(sum))
+		body := newBodyReader((*buf)[:n])
+		part, err := u.core.PutObjectPart(u.ctx, u.bucket, u.key, u.uploadID, num, body, int64(n), partOptions(sum))
+		// After a failed request the HTTP transport may still be
+		// reading the body: closing it first makes buf safe to reuse.
+		body.close()
 		if err != nil {
-			// buf is not reused: the HTTP transport may still be
-			// reading a failed request's body. The reader is told to
-			// stop by u.failed instead.
 			u.fail(err)
+			u.free <- buf
 			return
 		}
 		u.mu.Lock()
@@ -615,7 +621,7 @@ func (u *partUpload) buffer() *[]byte {
 	}
 	if u.taken < partsPerUpload {
 		u.taken++
-		return u.pool.Get().(*[]byte)
+		return u.pool.Get()
 	}
 	select {
 	case buf := <-u.free:

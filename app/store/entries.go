@@ -97,22 +97,40 @@ func (s *Store) UpdateEntry(ctx context.Context, e *models.Entry, version int, b
 // protocol). A concurrent edit is retried, since the deck does not depend
 // on the dossier text.
 func (s *Store) AttachDeck(ctx context.Context, entryID string, d models.Deck) error {
+	return s.AttachDeckAt(ctx, entryID, 0, d)
+}
+
+// AttachDeckAt is AttachDeck for a caller that has read the entry at
+// version seen (0: unknown): the first attempt claims and updates that
+// version without reading the entry again, which saves a round trip per
+// upload when nobody changed the entry meanwhile (the usual case). If the
+// entry moved on, or is no longer a draft, it reads the entry and goes on
+// as AttachDeck does.
+func (s *Store) AttachDeckAt(ctx context.Context, entryID string, seen int, d models.Deck) error {
+	version := seen
 	for attempt := 0; attempt < 10; attempt++ {
-		e, err := s.EntryByID(ctx, entryID)
-		if err != nil {
-			return err
+		guessed := version > 0
+		if !guessed {
+			e, err := s.EntryByID(ctx, entryID)
+			if err != nil {
+				return err
+			}
+			if e.Status != models.EntryDraft {
+				return models.ErrNotEditable
+			}
+			version = e.Version
 		}
-		if e.Status != models.EntryDraft {
-			return models.ErrNotEditable
-		}
-		if err := s.claimVersion(ctx, "entries", e.ID, e.Version, s.entryVersion(ctx, e.ID)); err != nil {
+		if err := s.claimVersion(ctx, "entries", entryID, version, s.entryVersion(ctx, entryID)); err != nil {
 			if errors.Is(err, models.ErrStale) {
-				time.Sleep(10 * time.Millisecond)
+				version = 0
+				if !guessed {
+					time.Sleep(10 * time.Millisecond)
+				}
 				continue
 			}
 			return err
 		}
-		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": entryID, "version": e.Version, "status": models.EntryDraft},
+		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": entryID, "version": version, "status": models.EntryDraft},
 			bson.M{"$set": bson.M{"deck": d, "updated_at": d.UploadedAt}, "$inc": bson.M{"version": 1},
 				"$push": bson.M{"deck_history": d, "timeline": models.Event{At: d.UploadedAt, Kind: "deck", By: d.UploadedBy, Note: d.Filename}}})
 		if err != nil {
@@ -121,6 +139,7 @@ func (s *Store) AttachDeck(ctx context.Context, entryID string, d models.Deck) e
 		if res.MatchedCount > 0 {
 			return nil
 		}
+		version = 0
 	}
 	return models.ErrStale
 }

@@ -236,8 +236,8 @@ func (b *bench) run() error {
 
 	fmt.Fprintf(b.out, "deck %d bytes (generated PDF); %d CPUs, %s/%s, load average %s; app RSS %.1f MiB when ready, %.1f MiB after set-up and warm-up\n\n",
 		b.opts.size, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAvg(), float64(startRSS)/1024, float64(idle)/1024)
-	fmt.Fprintln(b.out, "| conc | uploads per batch | run | app MB/s | direct MB/s | ratio | app RSS, app phase (start → peak) | app peak RSS, direct phase | CPU s app/stores/bench, app phase | CPU s app/stores/bench, direct phase |")
-	fmt.Fprintln(b.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(b.out, "| conc | uploads per batch | run | app MB/s | direct MB/s | ratio | app upload, median ms (of it database) | app RSS, app phase (start → peak) | app peak RSS, direct phase | CPU s app/stores/bench, app phase | CPU s app/stores/bench, direct phase |")
+	fmt.Fprintln(b.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	type sum3 struct{ ratios, peaks []float64 }
 	summary := map[int]*sum3{}
 	for _, conc := range b.opts.conc {
@@ -261,8 +261,8 @@ func (b *bench) run() error {
 			ratio := viaApp.mbps / direct.mbps
 			summary[conc].ratios = append(summary[conc].ratios, ratio)
 			summary[conc].peaks = append(summary[conc].peaks, viaApp.peakMiB)
-			fmt.Fprintf(b.out, "| %d | %d × %d | %d | %.0f | %.0f | %.2f | %.1f → %.1f MiB | %.1f MiB | %s | %s |\n",
-				conc, conc, b.reps(conc), r+1, viaApp.mbps, direct.mbps, ratio, viaApp.startMiB, viaApp.peakMiB, direct.peakMiB, viaApp.cpu, direct.cpu)
+			fmt.Fprintf(b.out, "| %d | %d × %d | %d | %.0f | %.0f | %.2f | %.0f (%.1f) | %.1f → %.1f MiB | %.1f MiB | %s | %s |\n",
+				conc, conc, b.reps(conc), r+1, viaApp.mbps, direct.mbps, ratio, viaApp.requestMs, viaApp.dbMs, viaApp.startMiB, viaApp.peakMiB, direct.peakMiB, viaApp.cpu, direct.cpu)
 		}
 	}
 	hwm, _ := procStatusKB(b.app.pid(), "VmHWM:")
@@ -286,8 +286,11 @@ func (c cpuTimes) String() string { return fmt.Sprintf("%.1f/%.1f/%.1f", c.app, 
 type phaseResult struct {
 	mbps     float64
 	startMiB float64 // RSS when the batch started
-	peakMiB  float64
-	cpu      cpuTimes
+	// app phase only: medians per upload of the request's time (until
+	// the answer) and of its database time (Server-Timing "db")
+	requestMs, dbMs float64
+	peakMiB         float64
+	cpu             cpuTimes
 }
 
 // measure runs conc copies of one upload at once and times the batch while
@@ -358,7 +361,8 @@ const settlePause = time.Second
 func (b *bench) appPhase(conc int) (phaseResult, error) {
 	head, tail, ct := multipartFrame("deck.pdf")
 	length := int64(len(head) + len(b.deck) + len(tail))
-	return b.measure(conc, func(ctx context.Context, i, seq int) error {
+	timings := &requestTimings{}
+	res, err := b.measure(conc, func(ctx context.Context, i, seq int) error {
 		// Each upload of a batch to its own entry while there are
 		// enough (conc × reps ≤ len(entries) with the defaults), and
 		// never two at once to the same one (conc ≤ len(entries)).
@@ -374,11 +378,13 @@ func (b *bench) appPhase(conc int) (phaseResult, error) {
 		req.ContentLength = length
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Authorization", "Bearer "+e.token)
+		began := time.Now()
 		resp, err := b.http.Do(req)
 		if err != nil {
 			return fmt.Errorf("upload %d: %w", i, err)
 		}
 		defer resp.Body.Close()
+		timings.add(time.Since(began), serverTiming(resp.Header.Get("Server-Timing"), "db"))
 		answer, err := io.ReadAll(resp.Body)
 		if err != nil {
 			return fmt.Errorf("upload %d: %w", i, err)
@@ -391,6 +397,49 @@ func (b *bench) appPhase(conc int) (phaseResult, error) {
 		}
 		return nil
 	})
+	res.requestMs, res.dbMs = timings.medians()
+	return res, err
+}
+
+// requestTimings collects, per upload, the time until the answer's headers
+// and the time the server says it spent on the database (Server-Timing).
+type requestTimings struct {
+	mu        sync.Mutex
+	total, db []float64
+}
+
+func (t *requestTimings) add(total time.Duration, dbMs float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total = append(t.total, float64(total.Microseconds())/1000)
+	t.db = append(t.db, dbMs)
+}
+
+func (t *requestTimings) medians() (total, db float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.total) == 0 {
+		return 0, 0
+	}
+	return median(t.total), median(t.db)
+}
+
+// serverTiming returns the dur of metric name in a Server-Timing value
+// ("db;dur=1.23, app;dur=4.56"), or 0.
+func serverTiming(header, name string) float64 {
+	for _, m := range strings.Split(header, ",") {
+		parts := strings.Split(strings.TrimSpace(m), ";")
+		if parts[0] != name {
+			continue
+		}
+		for _, p := range parts[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur="); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+	}
+	return 0
 }
 
 // directPhase PutObject-s the same bytes with their known size, then
