@@ -215,6 +215,9 @@ func (a *App) Store() *store.Store { return a.store }
 // Bucket returns the deck bucket.
 func (a *App) Bucket() *uploads.Bucket { return a.bucket }
 
+// Decks returns the deck pipeline (for tests and tools).
+func (a *App) Decks() *uploads.Decks { return a.decks }
+
 // Listen opens the configured address.
 func (a *App) Listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", a.cfg.Addr)

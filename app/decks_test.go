@@ -13,8 +13,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/sprout-vn/sprout/models"
 )
@@ -109,6 +111,21 @@ func TestDeckUploadAPI(t *testing.T) {
 	if strings.ContainsAny(got.Filename, "/\\\u202E") || !strings.HasSuffix(got.Filename, ".pdf") {
 		t.Fatalf("filename not cleaned: %q", got.Filename)
 	}
+	// Its record stays pending (no write spent on it during the
+	// request); a sweep long after keeps the deck, because the entry names
+	// it, and marks the record ready.
+	e0, _ := j.a.Store().EntryByID(context.Background(), ent.ID)
+	if st := deckRecordStatus(t, j, e0.Deck.Key); st != "pending" {
+		t.Fatalf("record of the new deck: %q, want pending", st)
+	}
+	j.clk.set(j.clk.now().Add(3 * time.Hour))
+	if _, err := j.a.Decks().Sweep(context.Background(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if st := deckRecordStatus(t, j, e0.Deck.Key); st != "ready" {
+		t.Fatalf("record of the attached deck after a sweep: %q, want ready", st)
+	}
+	j.clk.set(j.clk.now().Add(-3 * time.Hour))
 	// A second version replaces it and the first is kept in the history.
 	r = j.appl.upload(http.MethodPut, path, j.atok, "deck.pptx", fixture(t, "valid-deck.pptx"))
 	expectStatus(t, r, http.StatusCreated)
@@ -210,4 +227,16 @@ func TestDeckUploadHTMLForm(t *testing.T) {
 	if e.Status != models.EntrySubmitted {
 		t.Fatalf("status %s", e.Status)
 	}
+}
+
+// deckRecordStatus reads the status of the deck_uploads record of key.
+func deckRecordStatus(t *testing.T, j *journey, key string) string {
+	t.Helper()
+	var rec struct {
+		Status string `bson:"status"`
+	}
+	if err := j.a.Store().DB().Collection("deck_uploads").FindOne(context.Background(), bson.M{"_id": key}).Decode(&rec); err != nil {
+		t.Fatalf("record of %s: %v", key, err)
+	}
+	return rec.Status
 }

@@ -17,7 +17,6 @@ import (
 // DeckPipeline is what deck handlers need from uploads.Decks.
 type DeckPipeline interface {
 	Receive(ctx context.Context, body io.Reader, contentType string, maxBytes int64, owner string, opts ...uploads.ReceiveOption) (*uploads.StoredDeck, error)
-	Confirm(ctx context.Context, key string) error
 	Discard(ctx context.Context, key string) error
 	Open(ctx context.Context, key string) (*minio.Object, minio.ObjectInfo, error)
 	PresignDownload(ctx context.Context, key, filename string, ttl time.Duration) (*url.URL, error)
@@ -87,9 +86,12 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 		}
 		return nil, err
 	}
-	// The record names the object now; marking it ready only stops the
-	// sweeper from looking at it, so a failure here loses nothing.
-	_ = h.Decks.Confirm(context.WithoutCancel(Ctx(c)), stored.Key)
+	// The entry names the object now: that update is DESIGN.md's "ready"
+	// step. The record stays pending: the sweeper keeps, and marks ready,
+	// pending records an entry names (store.StalePending), so calling
+	// Decks.Confirm here would only spend a database write per upload on
+	// the request's path (on two cores at 16 uploads at once, each write
+	// there cost tens of milliseconds: sproutbench, docs/BENCHMARKS.md).
 	return &d, nil
 }
 

@@ -165,7 +165,9 @@ func BeforeStore(fn func(fields map[string]string) error) ReceiveOption {
 //
 // On success the deck is stored and verified (size as stored equals size
 // read; a ZIP is a plain PPTX) and its record is still pending: attach Key
-// to the entry with one conditional update, then call Confirm. If the
+// to the entry with one conditional update, then call Confirm (which a
+// caller whose PendingStore leaves keys an entry names out of StalePending
+// may leave to Sweep, as the app does, to save a write per upload). If the
 // attach is refused (not editable, stale, not found), call Discard; if its
 // outcome is unknown (the store was unreachable, so the write may have
 // landed), call neither: Sweep keeps the deck if the entry names it and
@@ -704,7 +706,8 @@ func (d *Decks) cleanUp(ctx context.Context, key string, cause error) {
 }
 
 // Confirm marks a received deck ready, after the caller has attached its
-// key to the entry. A ready deck is never swept.
+// key to the entry. A ready deck is never swept. With a PendingStore that
+// leaves referenced keys out of StalePending, Sweep does the same later.
 func (d *Decks) Confirm(ctx context.Context, key string) error {
 	if !ValidKey(key) {
 		return fmt.Errorf("uploads: confirm %q: %w", key, ErrNotFound)
