@@ -18,12 +18,16 @@
 //     (minio-go, default options) to the same S3 server, with the keys the
 //     stores printed; same MB/s.
 //
+// Before each phase the disk is flushed and the page cache dropped (when
+// run as root), then the machine idles for a moment (settle). The two
+// phases of a run alternate which goes first.
+//
 // While each phase runs, the app's VmRSS is read from /proc/PID/status every
 // 20 ms and the peak kept; VmHWM (the process's lifetime peak) is printed at
 // the end. MB is 10^6 bytes of file content (multipart framing excluded).
 //
 //	go run ./cmd/sproutbench                      # builds ./cmd/sprout first
-//	go run ./cmd/sproutbench -sprout ./sprout -conc 1,16,32 -runs 3
+//	go run ./cmd/sproutbench -sprout ./sprout -conc 1,16,32 -runs 6
 package main
 
 import (
@@ -91,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.sprout, "sprout", "", "sprout binary (default: go build ./cmd/sprout into a temporary directory)")
 	fs.IntVar(&o.size, "size", 25_000_000, "deck size in bytes")
 	concList := fs.String("conc", "1,16,32", "comma-separated concurrency levels")
-	fs.IntVar(&o.runs, "runs", 3, "measurements per level (each one an app batch and a direct batch)")
+	fs.IntVar(&o.runs, "runs", 6, "measurements per level (each one an app batch and a direct batch; even, so each goes first equally often)")
 	fs.IntVar(&o.minMB, "min-mb", 400, "each batch moves at least this many MB: with fewer concurrent uploads, every worker repeats its upload one after another")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	if err := fs.Parse(args); err != nil {
@@ -238,7 +242,7 @@ func (b *bench) run() error {
 		b.opts.size, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAvg(), float64(startRSS)/1024, float64(idle)/1024)
 	fmt.Fprintln(b.out, "| conc | uploads per batch | run | app MB/s | direct MB/s | ratio | app upload, median ms (of it database) | app RSS, app phase (start → peak) | app peak RSS, direct phase | CPU s app/stores/bench, app phase | CPU s app/stores/bench, direct phase |")
 	fmt.Fprintln(b.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-	type sum3 struct{ ratios, peaks []float64 }
+	type sum3 struct{ ratios, peaks, app, direct []float64 }
 	summary := map[int]*sum3{}
 	for _, conc := range b.opts.conc {
 		summary[conc] = &sum3{}
@@ -260,6 +264,8 @@ func (b *bench) run() error {
 			}
 			ratio := viaApp.mbps / direct.mbps
 			summary[conc].ratios = append(summary[conc].ratios, ratio)
+			summary[conc].app = append(summary[conc].app, viaApp.mbps)
+			summary[conc].direct = append(summary[conc].direct, direct.mbps)
 			summary[conc].peaks = append(summary[conc].peaks, viaApp.peakMiB)
 			fmt.Fprintf(b.out, "| %d | %d × %d | %d | %.0f | %.0f | %.2f | %.0f (%.1f) | %.1f → %.1f MiB | %.1f MiB | %s | %s |\n",
 				conc, conc, b.reps(conc), r+1, viaApp.mbps, direct.mbps, ratio, viaApp.requestMs, viaApp.dbMs, viaApp.startMiB, viaApp.peakMiB, direct.peakMiB, viaApp.cpu, direct.cpu)
@@ -268,11 +274,18 @@ func (b *bench) run() error {
 	hwm, _ := procStatusKB(b.app.pid(), "VmHWM:")
 	storesHWM, _ := procStatusKB(b.stores.pid(), "VmHWM:")
 	fmt.Fprintf(b.out, "\napp VmHWM (lifetime peak RSS) %.1f MiB; stores VmHWM %.1f MiB; load average %s\n\n", float64(hwm)/1024, float64(storesHWM)/1024, loadAvg())
-	fmt.Fprintln(b.out, "| conc | median ratio | max app peak RSS, app phase |")
-	fmt.Fprintln(b.out, "| --- | --- | --- |")
+	// The phase that runs second in a pair is the slower one here (on the
+	// 2-core machine, by 5–20 %, whichever it is, despite settle), so a
+	// run's ratio leans one way or the other with the order. The order
+	// alternates, so the summary compares each path's median over all runs
+	// (with an even number of runs each went first equally often); the
+	// median of the per-run ratios is shown too.
+	fmt.Fprintln(b.out, "| conc | app MB/s, median | direct MB/s, median | ratio of the medians | median of the per-run ratios | max app peak RSS, app phase |")
+	fmt.Fprintln(b.out, "| --- | --- | --- | --- | --- | --- |")
 	for _, conc := range b.opts.conc {
 		s := summary[conc]
-		fmt.Fprintf(b.out, "| %d | %.2f | %.1f MiB |\n", conc, median(s.ratios), slices.Max(s.peaks))
+		fmt.Fprintf(b.out, "| %d | %.0f | %.0f | %.2f | %.2f | %.1f MiB |\n", conc, median(s.app), median(s.direct),
+			median(s.app)/median(s.direct), median(s.ratios), slices.Max(s.peaks))
 	}
 	return nil
 }
@@ -355,7 +368,7 @@ func settle() {
 }
 
 // settlePause is how long settle waits after flushing.
-const settlePause = time.Second
+const settlePause = 2 * time.Second
 
 // appPhase uploads the deck through PUT /api/v1/entries/{id}/deck.
 func (b *bench) appPhase(conc int) (phaseResult, error) {
