@@ -1,8 +1,10 @@
 package uploads
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -143,5 +145,47 @@ func TestBodyReaderCloseWaits(t *testing.T) {
 	<-done
 	if extra := reads.Load() - after; extra > 1 {
 		t.Errorf("%d reads completed after close returned, want at most the one in progress", extra)
+	}
+}
+
+// TestBufferPoolBody: a full buffer is sent from its memory file on Linux
+// (so net/http can use sendfile), with the bytes written into the buffer;
+// a partial one through a bodyReader. Closing a request's body (as
+// minio-go does) leaves the buffer's own file usable for the next part.
+func TestBufferPoolBody(t *testing.T) {
+	p := newBufferPool(64<<10, 2, time.Hour)
+	b := p.Get()
+	for i := range *b {
+		(*b)[i] = byte(i * 7)
+	}
+	for round := range 2 {
+		body, done := p.body(*b, len(*b))
+		f, isFile := body.(*os.File)
+		if runtime.GOOS == "linux" && !isFile {
+			t.Fatalf("round %d: a full buffer's body is %T, want its memory file", round, body)
+		}
+		got, err := io.ReadAll(body)
+		if err != nil || !bytes.Equal(got, *b) {
+			t.Fatalf("round %d: full body read %d bytes (%v), want the buffer's %d", round, len(got), err, len(*b))
+		}
+		if isFile {
+			_ = f.Close() // minio-go closes the body it was given
+		}
+		done()
+		(*b)[0]++ // the next part's bytes
+	}
+
+	body, done := p.body(*b, 100)
+	if _, isFile := body.(*os.File); isFile {
+		t.Fatal("a partial buffer's body is a file, whose length would not match Content-Length")
+	}
+	got, _ := io.ReadAll(body)
+	done()
+	if !bytes.Equal(got, (*b)[:100]) {
+		t.Fatalf("partial body read %d bytes, want the first 100", len(got))
+	}
+	p.Put(b)
+	if p.Get() != b {
+		t.Fatal("the buffer was not reused")
 	}
 }

@@ -359,11 +359,9 @@ func (d *Decks) store(ctx context.Context, key string, tally *tallyReader, recor
 	core := minio.Core{Client: d.Bucket.Client}
 	single := opts
 	single.UserMetadata = map[string]string{amzChecksumCRC32C: base64.StdEncoding.EncodeToString(sum)}
-	body := newBodyReader((*buf)[:n])
+	body, done := pool.body(*buf, n)
 	_, err = core.PutObject(ctx, d.Bucket.Name, key, body, int64(n), "", "", single)
-	// After a failed request the HTTP transport may still be reading the
-	// body: closing it first makes the buffer safe to reuse.
-	body.close()
+	done()
 	pool.Put(buf)
 	if err != nil {
 		return 0, err
@@ -595,11 +593,9 @@ func (u *partUpload) send(num int, buf *[]byte, n int, sum []byte) {
 			u.free <- buf
 			return
 		}
-		body := newBodyReader((*buf)[:n])
+		body, done := u.pool.body(*buf, n)
 		part, err := u.core.PutObjectPart(u.ctx, u.bucket, u.key, u.uploadID, num, body, int64(n), partOptions(sum))
-		// After a failed request the HTTP transport may still be
-		// reading the body: closing it first makes buf safe to reuse.
-		body.close()
+		done()
 		if err != nil {
 			u.fail(err)
 			u.free <- buf
