@@ -27,7 +27,7 @@
 // the end. MB is 10^6 bytes of file content (multipart framing excluded).
 //
 //	go run ./cmd/sproutbench                      # builds ./cmd/sprout first
-//	go run ./cmd/sproutbench -sprout ./sprout -conc 1,16,32 -runs 6
+//	go run ./cmd/sproutbench -sprout ./sprout -conc 1,16,32 -runs 10
 package main
 
 import (
@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.sprout, "sprout", "", "sprout binary (default: go build ./cmd/sprout into a temporary directory)")
 	fs.IntVar(&o.size, "size", 25_000_000, "deck size in bytes")
 	concList := fs.String("conc", "1,16,32", "comma-separated concurrency levels")
-	fs.IntVar(&o.runs, "runs", 6, "measurements per level (each one an app batch and a direct batch; even, so each goes first equally often)")
+	fs.IntVar(&o.runs, "runs", 10, "measurements per level (each one an app batch and a direct batch; even, so each goes first equally often)")
 	fs.IntVar(&o.minMB, "min-mb", 400, "each batch moves at least this many MB: with fewer concurrent uploads, every worker repeats its upload one after another")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	if err := fs.Parse(args); err != nil {
