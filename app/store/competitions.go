@@ -60,12 +60,12 @@ func (s *Store) UpdateCompetition(ctx context.Context, c *models.Competition, ve
 	if err := s.claimVersion(ctx, "competitions", c.ID, version, s.compVersion(ctx, c.ID)); err != nil {
 		return err
 	}
-	res, err := s.db.Collection("competitions").UpdateOne(ctx, bson.M{"_id": c.ID, "version": version},
+	matched, err := s.updateIf(ctx, s.db.Collection("competitions"), c.ID, bson.M{"version": version},
 		bson.M{"$set": set, "$inc": bson.M{"version": 1}})
 	if err != nil {
 		return unavailable(fmt.Errorf("store: update competition: %w", err))
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		if _, err := s.CompetitionByID(ctx, c.ID); err != nil {
 			return err
 		}
@@ -91,12 +91,12 @@ func (s *Store) TransitionCompetition(ctx context.Context, id string, from, to m
 		}
 		return err
 	}
-	res, err := s.db.Collection("competitions").UpdateOne(ctx, bson.M{"_id": id, "status": from, "version": c.Version},
+	matched, err := s.updateIf(ctx, s.db.Collection("competitions"), id, bson.M{"status": from, "version": c.Version},
 		bson.M{"$set": bson.M{"status": to, "updated_at": s.now()}, "$inc": bson.M{"version": 1}})
 	if err != nil {
 		return unavailable(fmt.Errorf("store: transition competition: %w", err))
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		if _, err := s.CompetitionByID(ctx, id); err != nil {
 			return err
 		}

@@ -80,12 +80,12 @@ func (s *Store) UpdateEntry(ctx context.Context, e *models.Entry, version int, b
 		}
 		return err
 	}
-	res, err := s.entries().UpdateOne(ctx, bson.M{"_id": e.ID, "version": version, "status": models.EntryDraft},
+	matched, err := s.updateIf(ctx, s.entries(), e.ID, bson.M{"version": version, "status": models.EntryDraft},
 		bson.M{"$set": set, "$inc": bson.M{"version": 1}, "$push": bson.M{"timeline": models.Event{At: now, Kind: "edited", By: by}}})
 	if err != nil {
 		return unavailable(fmt.Errorf("store: update entry: %w", err))
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		return s.explainMiss(ctx, e.ID)
 	}
 	e.Version, e.UpdatedAt = version+1, now
@@ -130,13 +130,13 @@ func (s *Store) AttachDeckAt(ctx context.Context, entryID string, seen int, d mo
 			}
 			return err
 		}
-		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": entryID, "version": version, "status": models.EntryDraft},
+		matched, err := s.updateIf(ctx, s.entries(), entryID, bson.M{"version": version, "status": models.EntryDraft},
 			bson.M{"$set": bson.M{"deck": d, "updated_at": d.UploadedAt}, "$inc": bson.M{"version": 1},
 				"$push": bson.M{"deck_history": d, "timeline": models.Event{At: d.UploadedAt, Kind: "deck", By: d.UploadedBy, Note: d.Filename}}})
 		if err != nil {
 			return unavailable(fmt.Errorf("store: attach deck: %w", err))
 		}
-		if res.MatchedCount > 0 {
+		if matched {
 			return nil
 		}
 		version = 0
@@ -186,12 +186,12 @@ func (s *Store) SetEntryStatus(ctx context.Context, id string, from []models.Ent
 		if to == models.EntrySubmitted {
 			set["submitted_at"] = now
 		}
-		res, err := s.entries().UpdateOne(ctx, bson.M{"_id": id, "version": e.Version, "status": e.Status},
+		matched, err := s.updateIf(ctx, s.entries(), id, bson.M{"version": e.Version, "status": e.Status},
 			bson.M{"$set": set, "$inc": bson.M{"version": 1}, "$push": bson.M{"timeline": models.Event{At: now, Kind: string(to), By: by, Note: note}}})
 		if err != nil {
 			return false, unavailable(fmt.Errorf("store: entry status: %w", err))
 		}
-		if res.MatchedCount > 0 {
+		if matched {
 			return true, nil
 		}
 	}

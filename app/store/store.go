@@ -32,18 +32,23 @@ type Store struct {
 	tokens   *mongo.Collection
 	throttle *mongo.Collection
 	audit    *mongo.Collection
+
+	serverKind // FerretDB or MongoDB; see updateIf
 }
 
 // Options tune Open. Now is the clock (tests inject one); nil means time.Now.
 type Options struct {
 	Now func() time.Time
+	// Observe, if set, is called with every command sent to the server
+	// (for tests and diagnostics).
+	Observe func(*event.CommandStartedEvent)
 }
 
 // Open connects to uri and selects database dbName. It does not fail when the
 // server is down: the driver reconnects by itself, and /readyz reports it.
 func Open(ctx context.Context, uri, dbName string, opt Options) (*Store, error) {
 	co := options.Client().ApplyURI(uri).
-		SetMonitor(commandMonitor()).
+		SetMonitor(commandMonitor(opt.Observe)).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
 		SetTimeout(15 * time.Second)
@@ -160,8 +165,13 @@ func unavailable(err error) error {
 
 // commandMonitor adds each command's round-trip time to the request's DB
 // timer, if the context carries one (see WithDBTimer).
-func commandMonitor() *event.CommandMonitor {
+func commandMonitor(observe func(*event.CommandStartedEvent)) *event.CommandMonitor {
 	return &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			if observe != nil {
+				observe(e)
+			}
+		},
 		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
 			if t := DBTimerFrom(ctx); t != nil {
 				t.Add(e.Duration)

@@ -85,6 +85,7 @@ type options struct {
 	conc   []int
 	runs   int
 	minMB  int
+	extra  int
 	keep   bool
 }
 
@@ -97,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	concList := fs.String("conc", "1,16,32", "comma-separated concurrency levels")
 	fs.IntVar(&o.runs, "runs", 10, "measurements per level (each one an app batch and a direct batch; even, so each goes first equally often)")
 	fs.IntVar(&o.minMB, "min-mb", 400, "each batch moves at least this many MB: with fewer concurrent uploads, every worker repeats its upload one after another")
+	fs.IntVar(&o.extra, "extra-applicants", 0, "applicants (with draft entries) to create besides those the levels use, to measure with a larger database")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -223,7 +225,7 @@ func (b *bench) run() error {
 	// levels made the later levels pay for the earlier ones' uploads (at
 	// 16, a ratio of 0.77 after the level at 1 had put 10 versions on each
 	// entry, against 0.81 on fresh entries; docs/BENCHMARKS.md).
-	total := 1
+	total := 1 + b.opts.extra
 	for _, conc := range b.opts.conc {
 		total += max(conc, minEntries)
 	}
@@ -231,7 +233,7 @@ func (b *bench) run() error {
 		return err
 	}
 	b.levels = make(map[int][]entry)
-	next := 1
+	next := 1 + b.opts.extra
 	for _, conc := range b.opts.conc {
 		n := max(conc, minEntries)
 		b.levels[conc] = b.entries[next : next+n]
