@@ -434,8 +434,23 @@ func (d *Decks) abort(ctx context.Context, up *partUpload, background bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	run := func() {
 		defer cancel()
-		if err := up.core.AbortMultipartUpload(ctx, up.bucket, up.key, up.uploadID); err != nil {
-			d.log().Warn("uploads: abort failed multipart upload", "key", up.key, "err", err)
+		// A part whose request was cancelled may still be arriving at
+		// the server (its bytes were already in the socket), and a part
+		// stored after the abort brings the upload back (versitygw does,
+		// as a separate process). So the abort is repeated until the
+		// upload is no longer listed, for up to abortSettle; what is left
+		// after that, Sweep's incomplete-upload pass removes.
+		deadline := time.Now().Add(abortSettle)
+		for {
+			if err := up.core.AbortMultipartUpload(ctx, up.bucket, up.key, up.uploadID); err != nil && !isNoSuchUpload(err) {
+				d.log().Warn("uploads: abort failed multipart upload", "key", up.key, "err", err)
+				return
+			}
+			listed, err := d.uploadListed(ctx, up)
+			if err != nil || !listed || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(abortRetry)
 		}
 	}
 	if background {
@@ -443,6 +458,31 @@ func (d *Decks) abort(ctx context.Context, up *partUpload, background bool) {
 		return
 	}
 	run()
+}
+
+// How long abort keeps confirming that an aborted upload stays gone.
+const (
+	abortSettle = time.Second
+	abortRetry  = 25 * time.Millisecond
+)
+
+// uploadListed reports whether up's multipart upload is still listed.
+func (d *Decks) uploadListed(ctx context.Context, up *partUpload) (bool, error) {
+	res, err := up.core.ListMultipartUploads(ctx, up.bucket, up.key, "", "", "", 100)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range res.Uploads {
+		if u.Key == up.key && u.UploadID == up.uploadID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func isNoSuchUpload(err error) bool {
+	var er minio.ErrorResponse
+	return errors.As(err, &er) && er.Code == "NoSuchUpload"
 }
 
 // errStopped is fill's answer when a part upload failed meanwhile.
@@ -642,13 +682,22 @@ func (u *partUpload) fail(err error) {
 	u.stop()
 }
 
-// stop cancels the parts in flight and tells the reader to stop.
+// stop tells the reader to stop and cancels the parts in flight.
+//
+// Parts already being sent are given partGrace to finish before they are
+// cancelled: a cancelled part may still be stored by the server after the
+// upload is aborted (its bytes were already in the socket), which brings
+// the upload back. Normally they finish in milliseconds; with S3 down they
+// are cut off after partGrace.
 func (u *partUpload) stop() {
 	u.stopOnce.Do(func() {
 		close(u.failed)
-		u.cancel()
+		time.AfterFunc(partGrace, u.cancel)
 	})
 }
+
+// partGrace is how long parts in flight may finish after a failure.
+const partGrace = 2 * time.Second
 
 // wait waits for NewMultipartUpload and every part, returns the buffers to
 // the pool and the parts in order, with the first failure.
