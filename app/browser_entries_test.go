@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,19 +29,6 @@ const (
 	journeyEmail     = "mai@example.vn"
 	journeyEntry     = "Trà shan tuyết Bắc Hà"
 )
-
-// fixturePath returns the absolute path of a deck fixture, for
-// chromedp.SetUploadFiles (skipping or failing as fixture does when the
-// fixtures are missing).
-func fixturePath(t *testing.T, name string) string {
-	t.Helper()
-	fixture(t, name)
-	p, err := filepath.Abs(filepath.Join(fixturesDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // browserWaitText waits until the element css matches contains want (the
 // page may be rewritten by script meanwhile) and fails after 20 seconds.
@@ -85,8 +71,8 @@ func TestBrowserApplicantEntryJourney(t *testing.T) {
 	j := newJourney(t)
 	base := apptest.Serve(t, j.a)
 	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
-	validDeck := fixturePath(t, "valid-deck.pdf")
-	pngDeck := fixturePath(t, "png-renamed.pdf")
+	validDeck := apptest.FixturePath(t, "valid-deck.pdf")
+	pngDeck := apptest.FixturePath(t, "png-renamed.pdf")
 
 	// The home page lists the open competition with its deadline.
 	browserDo(t, ctx, "open the home page on a phone",
@@ -277,8 +263,8 @@ func TestBrowserApplicantDeckUploadWithoutJS(t *testing.T) {
 	r.json(t, &ent)
 	base := apptest.Serve(t, j.a)
 	ctx := newBrowser(t) // after Serve: the browser exits before the server drains
-	validDeck := fixturePath(t, "valid-deck.pdf")
-	pngDeck := fixturePath(t, "png-renamed.pdf")
+	validDeck := apptest.FixturePath(t, "valid-deck.pdf")
+	pngDeck := apptest.FixturePath(t, "png-renamed.pdf")
 	entryPath := "/entries/" + ent.ID
 
 	browserDo(t, ctx, "disable JavaScript and open /login on a phone",

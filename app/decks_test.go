@@ -5,12 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/sprout-vn/sprout/app/apptest"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +19,6 @@ import (
 
 	"github.com/sprout-vn/sprout/models"
 )
-
-// fixturesDir is shared/fixtures/decks, found from the package directory
-// at init (the embedded S3 server changes the working directory later).
-var fixturesDir = func() string {
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "fixtures", "decks")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}()
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	if fixturesDir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/fixtures/decks not found")
-		}
-		t.Skip("shared/fixtures/decks not found")
-	}
-	b, err := os.ReadFile(filepath.Join(fixturesDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func multipartBody(t *testing.T, fields map[string]string, filename string, data []byte) (string, []byte) {
 	var buf bytes.Buffer
@@ -94,7 +65,7 @@ func TestDeckUploadAPI(t *testing.T) {
 	r.json(t, &ent)
 	path := "/api/v1/entries/" + ent.ID + "/deck"
 
-	pdf := fixture(t, "valid-deck.pdf")
+	pdf := apptest.Fixture(t, "valid-deck.pdf")
 	r = j.appl.upload(http.MethodPut, path, j.atok, "../../etc/Bài thi\u202Efdp.exe", pdf)
 	expectStatus(t, r, http.StatusCreated)
 	var got struct {
@@ -127,7 +98,7 @@ func TestDeckUploadAPI(t *testing.T) {
 	}
 	j.clk.set(j.clk.now().Add(-3 * time.Hour))
 	// A second version replaces it and the first is kept in the history.
-	r = j.appl.upload(http.MethodPut, path, j.atok, "deck.pptx", fixture(t, "valid-deck.pptx"))
+	r = j.appl.upload(http.MethodPut, path, j.atok, "deck.pptx", apptest.Fixture(t, "valid-deck.pptx"))
 	expectStatus(t, r, http.StatusCreated)
 	e, _ := j.a.Store().EntryByID(context.Background(), ent.ID)
 	if len(e.DeckHistory) != 2 || e.Deck.ContentType != "application/vnd.openxmlformats-officedocument.presentationml.presentation" || !strings.HasPrefix(e.Deck.Key, "decks/") {
@@ -141,13 +112,13 @@ func TestDeckUploadAPI(t *testing.T) {
 		{"zip-renamed.pptx", "ZIP"}, {"docx-renamed.pptx", "DOCX"}, {"pptm-renamed.pptx", "PPTM"},
 	} {
 		j.appl.lang = "en"
-		r = j.appl.upload(http.MethodPut, path, j.atok, bad.file, fixture(t, bad.file))
+		r = j.appl.upload(http.MethodPut, path, j.atok, bad.file, apptest.Fixture(t, bad.file))
 		expectStatus(t, r, http.StatusUnsupportedMediaType)
 		if !strings.Contains(r.text(), bad.found) {
 			t.Errorf("%s: message does not name %q: %s", bad.file, bad.found, r.body)
 		}
 	}
-	r = j.appl.upload(http.MethodPut, path, j.atok, "bomb.pptx", fixture(t, "zipbomb.pptx"))
+	r = j.appl.upload(http.MethodPut, path, j.atok, "bomb.pptx", apptest.Fixture(t, "zipbomb.pptx"))
 	if r.StatusCode != http.StatusRequestEntityTooLarge && r.StatusCode != http.StatusUnsupportedMediaType {
 		t.Fatalf("zip bomb: %d %s", r.StatusCode, r.body)
 	}
@@ -167,7 +138,7 @@ func TestDeckUploadAPI(t *testing.T) {
 	if !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") || r.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("download headers %v", r.Header)
 	}
-	if !bytes.Equal(r.body, fixture(t, "valid-deck.pptx")) {
+	if !bytes.Equal(r.body, apptest.Fixture(t, "valid-deck.pptx")) {
 		t.Fatal("downloaded bytes differ")
 	}
 	expectStatus(t, j.staff.jsonReq(http.MethodGet, path, nil, j.stok), http.StatusOK)
@@ -189,7 +160,7 @@ func TestDeckUploadAPI(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Equal(b, fixture(t, "valid-deck.pptx")) {
+	if resp.StatusCode != 200 || !bytes.Equal(b, apptest.Fixture(t, "valid-deck.pptx")) {
 		t.Fatalf("presigned GET %d", resp.StatusCode)
 	}
 }
@@ -203,19 +174,19 @@ func TestDeckUploadHTMLForm(t *testing.T) {
 	expectStatus(t, c.signIn("mai@example.vn", goodPassword), http.StatusSeeOther)
 	tok := c.csrfFrom("/entries/" + ent.ID)
 	// Without the token: 403 and nothing stored.
-	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck", "", "deck.pdf", fixture(t, "valid-deck.pdf"))
+	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck", "", "deck.pdf", apptest.Fixture(t, "valid-deck.pdf"))
 	expectStatus(t, r, http.StatusForbidden)
 	if countDecks(t, j) != 0 {
 		t.Fatal("upload without CSRF token stored an object")
 	}
-	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck?_csrf="+tok, "", "deck.pdf", fixture(t, "valid-deck.pdf"))
+	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck?_csrf="+tok, "", "deck.pdf", apptest.Fixture(t, "valid-deck.pdf"))
 	expectStatus(t, r, http.StatusSeeOther)
 	r = c.get("/entries/" + ent.ID)
 	if !strings.Contains(r.text(), "deck.pdf") || !strings.Contains(r.text(), "Đã tải lên bài thuyết trình") {
 		t.Fatalf("entry page after upload: %.3000s", r.body)
 	}
 	// A bad file re-renders the page with the reason, in Vietnamese.
-	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck?_csrf="+tok, "", "x.pdf", fixture(t, "png-renamed.pdf"))
+	r = c.upload(http.MethodPost, "/entries/"+ent.ID+"/deck?_csrf="+tok, "", "x.pdf", apptest.Fixture(t, "png-renamed.pdf"))
 	expectStatus(t, r, http.StatusUnsupportedMediaType)
 	if !strings.Contains(r.text(), "Chỉ nhận tệp PDF hoặc PPTX") {
 		t.Fatalf("415 page: %.3000s", r.body)

@@ -483,10 +483,10 @@ func TestOpenAPIEntryAnswers(t *testing.T) {
 	expectStatus(t, r, http.StatusUnprocessableEntity)
 	doc.checkAnswer(t, http.MethodPost, apiPrefix+"/entries/{id}/submit", r)
 
-	r = j.appl.upload(http.MethodPut, path+"/deck", j.atok, "png.pdf", fixture(t, "png-renamed.pdf"))
+	r = j.appl.upload(http.MethodPut, path+"/deck", j.atok, "png.pdf", apptest.Fixture(t, "png-renamed.pdf"))
 	expectStatus(t, r, http.StatusUnsupportedMediaType)
 	doc.checkAnswer(t, http.MethodPut, apiPrefix+"/entries/{id}/deck", r)
-	r = j.appl.upload(http.MethodPut, path+"/deck", j.atok, "deck.pdf", fixture(t, "valid-deck.pdf"))
+	r = j.appl.upload(http.MethodPut, path+"/deck", j.atok, "deck.pdf", apptest.Fixture(t, "valid-deck.pdf"))
 	expectStatus(t, r, http.StatusCreated)
 	doc.checkAnswer(t, http.MethodPut, apiPrefix+"/entries/{id}/deck", r)
 

@@ -13,13 +13,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/sprout-vn/sprout/app/apptest"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -35,34 +35,6 @@ const (
 	recoveryTimeout = 45 * time.Second // a store back until requests succeed
 	uploadTimeout   = 90 * time.Second // one upload, start to answer
 )
-
-// fixturesDir is shared/fixtures/decks, found from the package directory at
-// init.
-var fixturesDir = func() string {
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "fixtures", "decks")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}()
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	if fixturesDir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/fixtures/decks not found")
-		}
-		t.Skip("shared/fixtures/decks not found")
-	}
-	b, err := os.ReadFile(filepath.Join(fixturesDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // storesProc is one `sprout stores` process.
 type storesProc struct {
@@ -525,7 +497,7 @@ func TestS3Outage(t *testing.T) {
 	s := startServer(t, t.TempDir(), env...)
 	compID := openCompetition(t, s, s.apiToken(t, "canbo@example.vn", e2ePassword), 20<<20)
 	a := newApplicant(t, s, compID, "mai@example.vn")
-	pdf := fixture(t, "valid-deck.pdf")
+	pdf := apptest.Fixture(t, "valid-deck.pdf")
 	upload := func() deckAnswer {
 		ctx, cancel := context.WithTimeout(context.Background(), outageTimeout)
 		defer cancel()
