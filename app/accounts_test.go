@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"errors"
+	"sort"
 	"net/http"
 	"strings"
 	"testing"
@@ -41,15 +43,54 @@ func TestRegisterAPI(t *testing.T) {
 		t.Fatalf("password not hashed with argon2id: %q", u.PasswordHash)
 	}
 
-	t.Run("email unique case-insensitively", func(t *testing.T) {
+	t.Run("a taken address is answered as a new one and its owner is mailed", func(t *testing.T) {
+		before, err := a.Store().UserByID(context.Background(), got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := c.jsonReq(http.MethodPost, "/api/v1/accounts", applicantBody("MAI@example.vn"), "")
-		expectStatus(t, r, http.StatusConflict)
-		var e errBody
-		r.json(t, &e)
-		if e.Error.Code != "email_taken" || e.Error.Fields["email"] == "" {
-			t.Fatalf("409 body %s", r.body)
+		expectStatus(t, r, http.StatusCreated)
+		var again map[string]any
+		r.json(t, &again)
+		var first map[string]any
+		r0 := c.jsonReq(http.MethodPost, "/api/v1/accounts", applicantBody("lan@example.vn"), "")
+		expectStatus(t, r0, http.StatusCreated)
+		r0.json(t, &first)
+		if keysOf(again) != keysOf(first) || again["email"] != "mai@example.vn" || again["id"] == got.ID {
+			t.Fatalf("the answer for a taken address differs from a new one:\n%v\n%v", again, first)
+		}
+		// No account was made or changed: the decoy id names nobody and
+		// the owner's password is what it was.
+		if _, err := a.Store().UserByID(context.Background(), again["id"].(string)); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("decoy id resolves: %v", err)
+		}
+		after, err := a.Store().UserByEmail(context.Background(), "mai@example.vn")
+		if err != nil || after.ID != got.ID || after.PasswordHash != before.PasswordHash {
+			t.Fatalf("owner's account changed: %v %+v", err, after)
+		}
+		mail, err := a.Store().ListOutbox(context.Background(), 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range mail {
+			if m.To == "mai@example.vn" && strings.Contains(m.Body, "/login") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("owner got %d warning mails, want 1: %+v", n, mail)
 		}
 	})
+}
+
+func keysOf(m map[string]any) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
 }
 
 type errBody struct {

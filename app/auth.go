@@ -71,7 +71,7 @@ func (a *App) csrfProtection() fiber.Handler {
 func (a *App) authenticate(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	if tok, ok := handlers.BearerToken(c); ok {
-		uid, err := a.store.TokenUser(ctx, tok)
+		uid, epoch, err := a.store.TokenUser(ctx, tok)
 		if errors.Is(err, models.ErrNotFound) {
 			return models.ErrUnauthorized
 		}
@@ -79,7 +79,7 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 			return err
 		}
 		u, err := a.store.UserByID(ctx, uid)
-		if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
+		if errors.Is(err, models.ErrNotFound) || (err == nil && (u.Disabled || u.SessionEpoch != epoch)) {
 			return models.ErrUnauthorized
 		}
 		if err != nil {
@@ -106,10 +106,11 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 	if uid := st.UserID(); uid != "" {
 		u, err := a.store.UserByID(ctx, uid)
 		switch {
-		case err == nil && !u.Disabled:
+		case err == nil && !u.Disabled && u.SessionEpoch == st.Epoch():
 			handlers.SetUser(c, u, handlers.ViaSession)
 		case err == nil || errors.Is(err, models.ErrNotFound):
-			// Disabled or deleted: the old cookie signs nobody in.
+			// Disabled, deleted, or every credential ended since this
+			// session began: the old cookie signs nobody in.
 			if err := st.Destroy(); err != nil {
 				return fmt.Errorf("app: end session: %w", err)
 			}

@@ -178,7 +178,8 @@ func TestDisabledUserLosesAccess(t *testing.T) {
 	expectStatus(t, victim.jsonReq(http.MethodGet, "/api/v1/me", nil, tok), http.StatusUnauthorized)
 	r = victim.get("/account")
 	expectStatus(t, r, http.StatusSeeOther)
-	r = victim.jsonReq(http.MethodPost, "/api/v1/tokens", map[string]string{"email": "victim@example.vn", "password": goodPassword}, "")
+	// An API client (no cookies) cannot get a new token either.
+	r = newClient(t, a).jsonReq(http.MethodPost, "/api/v1/tokens", map[string]string{"email": "victim@example.vn", "password": goodPassword}, "")
 	expectStatus(t, r, http.StatusUnauthorized)
 }
 

@@ -42,7 +42,7 @@ func (a *App) routes(valid *handlers.Validator) {
 
 	hasher := handlers.NewHasher(passwordHashSlots)
 	home := &handlers.Home{Views: a.views, Store: st, Now: a.now}
-	accounts := &handlers.Accounts{Store: st, Hasher: hasher, Views: a.views, Valid: valid, Now: a.now}
+	accounts := &handlers.Accounts{Store: nudgingStore{st, a.mailer}, Hasher: hasher, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
 	auth := &handlers.Auth{Store: st, Hasher: hasher, Views: a.views, TokenTTL: TokenTTL}
 	me := &handlers.Me{Views: a.views, Store: st}
 	admin := &handlers.Admin{Store: st, Hasher: hasher, Views: a.views, Valid: valid}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -15,17 +16,24 @@ import (
 // AccountStore is what registration needs from the store.
 type AccountStore interface {
 	CreateUser(ctx context.Context, u *models.User) error
+	QueueMail(ctx context.Context, to, subject, body string) error
 	Audit(ctx context.Context, e models.AuditEvent) error
 }
 
 // Accounts registers applicants, from the HTML form and the JSON API.
 type Accounts struct {
-	Store  AccountStore
-	Hasher *Hasher
-	Views  *views.Views
-	Valid  *Validator
-	Now    func() time.Time
+	Store   AccountStore
+	Hasher  *Hasher
+	Views   *views.Views
+	Valid   *Validator
+	Now     func() time.Time
+	BaseURL string // links in mail are built from it, never from Host
 }
+
+// errAddressTaken marks a registration whose address already has an
+// account: the caller answers as for a new address (no enumeration) and the
+// owner has been sent a mail instead.
+var errAddressTaken = errors.New("handlers: address already registered")
 
 type consentRequest struct {
 	Terms         bool   `json:"terms"`
@@ -105,10 +113,28 @@ func (h *Accounts) register(c *fiber.Ctx, req *registerRequest, channel string) 
 		Phone: phone, Consents: consents, Locale: Lang(c),
 	}
 	if err := h.Store.CreateUser(Ctx(c), u); err != nil {
+		if errors.Is(err, models.ErrEmailTaken) {
+			if err := h.warnOwner(c, u, tr); err != nil {
+				return nil, nil, err
+			}
+			// u (with the id CreateUser gave it) is the decoy answer.
+			return u, nil, errAddressTaken
+		}
 		return nil, nil, err
 	}
 	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: u.ID, Action: models.AuditUserCreated, Target: u.ID, IP: c.IP(), Detail: "self-registration/" + channel})
 	return u, nil, nil
+}
+
+// warnOwner mails the owner of an address someone tried to register again,
+// instead of telling the person at the form that the address is taken.
+func (h *Accounts) warnOwner(c *fiber.Ctx, u *models.User, tr *views.Translator) error {
+	body := tr.T("mail.register_taken_body", "URL", h.BaseURL+"/login")
+	if err := h.Store.QueueMail(Ctx(c), u.Email, tr.T("mail.register_taken_subject"), body); err != nil {
+		return err
+	}
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Action: models.AuditRegisterTaken, Target: u.Email, IP: c.IP()})
+	return nil
 }
 
 // APIRegister handles POST /api/v1/accounts.
@@ -118,7 +144,7 @@ func (h *Accounts) APIRegister(c *fiber.Ctx) error {
 		return err
 	}
 	u, fields, err := h.register(c, &req, "api")
-	if err != nil {
+	if err != nil && !errors.Is(err, errAddressTaken) {
 		return err
 	}
 	if fields != nil {
@@ -146,8 +172,13 @@ func (h *Accounts) Register(c *fiber.Ctx) error {
 		Consent: consentRequest{Terms: c.FormValue("consent_terms") == "1", Publish: c.FormValue("consent_publish") == "1"},
 	}
 	u, fields, err := h.register(c, &req, "web")
+	if errors.Is(err, errAddressTaken) {
+		// The same answer as for a new address; the owner got a mail.
+		flash(c, "flash.registered_check_mail")
+		return c.Redirect("/account", fiber.StatusSeeOther)
+	}
 	if err == nil && fields == nil {
-		if err := signIn(c, u.ID); err != nil {
+		if err := signIn(c, u); err != nil {
 			return err
 		}
 		flash(c, "flash.registered")

@@ -24,10 +24,10 @@ const (
 // AuthStore is what signing in needs from the store.
 type AuthStore interface {
 	UserByEmail(ctx context.Context, email string) (*models.User, error)
-	Failures(ctx context.Context, key string) (int, error)
-	AddFailure(ctx context.Context, key string, window time.Duration) error
-	ClearFailures(ctx context.Context, key string) error
-	CreateToken(ctx context.Context, userID string, ttl time.Duration) (string, time.Time, error)
+	ClaimAttempt(ctx context.Context, key string, limit int, window time.Duration) (slot string, ok bool, err error)
+	ReleaseAttempt(ctx context.Context, slot string) error
+	ClearAttempts(ctx context.Context, key string, limit int, window time.Duration) error
+	CreateToken(ctx context.Context, userID string, epoch int64, ttl time.Duration) (string, time.Time, error)
 	DeleteToken(ctx context.Context, raw string) error
 	Audit(ctx context.Context, e models.AuditEvent) error
 }
@@ -40,25 +40,36 @@ type Auth struct {
 	TokenTTL time.Duration
 }
 
-// authenticate checks credentials with throttling. Unknown e-mail, wrong
-// password and disabled account all return models.ErrBadLogin after the same
-// amount of hashing work.
+// authenticate checks credentials with throttling. Every attempt takes a
+// throttle slot for the account and for the client address before any
+// hashing, so parallel attempts cannot pass the limits (SECURITY.md 11).
+// Unknown e-mail, wrong password and disabled account all return
+// models.ErrBadLogin after the same amount of hashing work.
 func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User, error) {
 	ctx := Ctx(c)
 	email = models.NormalizeEmail(email)
 	acctKey, ipKey := "acct:"+email, "ip:"+c.IP()
-	for _, k := range []struct {
-		key string
-		max int
-	}{{acctKey, MaxFailuresPerAccount}, {ipKey, MaxFailuresPerClient}} {
-		n, err := h.Store.Failures(ctx, k.key)
+	deny := func() (*models.User, error) {
+		_ = h.Store.Audit(ctx, models.AuditEvent{Action: models.AuditLoginDenied, Target: email, IP: c.IP()})
+		return nil, models.ErrThrottled
+	}
+	acctSlot, ok, err := h.Store.ClaimAttempt(ctx, acctKey, MaxFailuresPerAccount, FailureWindow)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return deny()
+	}
+	ipSlot, ok, err := h.Store.ClaimAttempt(ctx, ipKey, MaxFailuresPerClient, FailureWindow)
+	if err != nil || !ok {
+		// An attempt that was never tried does not count against the account.
+		if rerr := h.Store.ReleaseAttempt(ctx, acctSlot); rerr != nil && err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return nil, err
 		}
-		if n >= k.max {
-			_ = h.Store.Audit(ctx, models.AuditEvent{Action: models.AuditLoginDenied, Target: email, IP: c.IP()})
-			return nil, models.ErrThrottled
-		}
+		return deny()
 	}
 	u, err := h.Store.UserByEmail(ctx, email)
 	hash := models.DummyHash
@@ -70,11 +81,6 @@ func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User,
 	}
 	ok, verr := h.Hasher.Verify(ctx, hash, password)
 	if err != nil || verr != nil || !ok || u.Disabled {
-		for _, k := range []string{acctKey, ipKey} {
-			if ferr := h.Store.AddFailure(ctx, k, FailureWindow); ferr != nil {
-				return nil, ferr
-			}
-		}
 		actor := ""
 		if u != nil {
 			actor = u.ID
@@ -82,7 +88,12 @@ func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User,
 		_ = h.Store.Audit(ctx, models.AuditEvent{Actor: actor, Action: models.AuditLoginFailed, Target: email, IP: c.IP()})
 		return nil, models.ErrBadLogin
 	}
-	if err := h.Store.ClearFailures(ctx, acctKey); err != nil {
+	// A good sign-in clears the account's count and gives the address its
+	// slot back (a school's shared address is not throttled by successes).
+	if err := h.Store.ClearAttempts(ctx, acctKey, MaxFailuresPerAccount, FailureWindow); err != nil {
+		return nil, err
+	}
+	if err := h.Store.ReleaseAttempt(ctx, ipSlot); err != nil {
 		return nil, err
 	}
 	_ = h.Store.Audit(ctx, models.AuditEvent{Actor: u.ID, Action: models.AuditLoginOK, Target: u.ID, IP: c.IP()})
@@ -112,7 +123,7 @@ func (h *Auth) Login(c *fiber.Ctx) error {
 		d.Form = map[string]string{"email": email}
 		return Render(c, h.Views, p.Status, "login", d)
 	}
-	if err := signIn(c, u.ID); err != nil {
+	if err := signIn(c, u); err != nil {
 		return err
 	}
 	flash(c, "flash.logged_in")
@@ -158,7 +169,7 @@ func (h *Auth) APICreateToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tok, exp, err := h.Store.CreateToken(Ctx(c), u.ID, h.TokenTTL)
+	tok, exp, err := h.Store.CreateToken(Ctx(c), u.ID, u.SessionEpoch, h.TokenTTL)
 	if err != nil {
 		return fmt.Errorf("handlers: issue token: %w", err)
 	}

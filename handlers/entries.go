@@ -322,6 +322,9 @@ func (h *Entries) APIWithdraw(c *fiber.Ctx) error {
 
 // reopen lets staff turn a submitted entry back into a draft (logged).
 func (h *Entries) reopen(c *fiber.Ctx, id, note string) error {
+	if HasNUL(note) {
+		return validationFailed(map[string]string{"reason": h.Views.I18n.For(Lang(c)).T("error.nul_byte")})
+	}
 	if _, err := h.Store.EntryByID(Ctx(c), id); err != nil {
 		return err
 	}

@@ -5,12 +5,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+
+	"github.com/sprout-vn/sprout/models"
 )
 
 // Session keys.
 const (
-	sessUserID = "uid"
+	sessUserID = "uid" // the store copies it into the session document (store.SessionUserKey)
+	sessEpoch  = "ep"
 	sessFlash  = "flash"
+	sessCSRF   = "csrf" // where the CSRF middleware keeps the session's token
 )
 
 // SessionState wraps the request's Fiber session. Fiber's Session.Save
@@ -40,6 +44,12 @@ func (s *SessionState) UserID() string {
 	return id
 }
 
+// Epoch returns the user's session epoch stored at sign-in.
+func (s *SessionState) Epoch() int64 {
+	ep, _ := s.S.Get(sessEpoch).(int64)
+	return ep
+}
+
 // TakeFlash returns and clears the one-time message.
 func (s *SessionState) TakeFlash() (string, bool) {
 	f, ok := s.S.Get(sessFlash).(string)
@@ -59,9 +69,11 @@ func (s *SessionState) Destroy() error {
 	return nil
 }
 
-// signIn binds the session to userID under a new session id (SECURITY.md 14:
-// the id changes at login, so a planted id is worthless).
-func signIn(c *fiber.Ctx, userID string) error {
+// signIn binds the session to u under a new session id (SECURITY.md 14:
+// the id changes at login, so a planted id is worthless) with a new CSRF
+// token (a token seen before sign-in is worthless after it), and records the
+// user's session epoch, so the session dies when the epoch moves on.
+func signIn(c *fiber.Ctx, u *models.User) error {
 	s := CurrentSession(c)
 	if s == nil {
 		return fmt.Errorf("handlers: sign in without a session")
@@ -69,7 +81,9 @@ func signIn(c *fiber.Ctx, userID string) error {
 	if err := s.S.Regenerate(); err != nil {
 		return fmt.Errorf("handlers: regenerate session: %w", err)
 	}
-	s.S.Set(sessUserID, userID)
+	s.S.Delete(sessCSRF)
+	s.S.Set(sessUserID, u.ID)
+	s.S.Set(sessEpoch, u.SessionEpoch)
 	s.Dirty = true
 	return nil
 }

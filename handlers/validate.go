@@ -56,15 +56,22 @@ func NewValidator() (*Validator, error) {
 // Check validates s and returns field → message in tr's language; nil when
 // everything is valid.
 func (val *Validator) Check(s any, tr *views.Translator) map[string]string {
+	out := map[string]string{}
+	// A NUL byte is never text: refuse it in any field (it truncates in C
+	// tools, hides text in CSV and PDF readers and breaks some stores).
+	nulFields(reflect.ValueOf(s), "", out, tr.T("error.nul_byte"))
 	err := val.v.Struct(s)
 	if err == nil {
-		return nil
+		if len(out) == 0 {
+			return nil
+		}
+		return out
 	}
 	var ves validator.ValidationErrors
 	if !errors.As(err, &ves) {
-		return map[string]string{"_": tr.T("error.validation_failed")}
+		out["_"] = tr.T("error.validation_failed")
+		return out
 	}
-	out := map[string]string{}
 	for _, fe := range ves {
 		field := fe.Field()
 		if _, seen := out[field]; seen {
@@ -79,6 +86,59 @@ func (val *Validator) Check(s any, tr *views.Translator) map[string]string {
 		out[field] = msg
 	}
 	return out
+}
+
+// nulFields records msg under the top-level JSON field name of every string
+// in v (at any depth: nested structs, slices, maps) that holds a NUL byte.
+func nulFields(v reflect.Value, name string, out map[string]string, msg string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			nulFields(v.Elem(), name, out, msg)
+		}
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 && name != "" {
+			if _, seen := out[name]; !seen {
+				out[name] = msg
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			nulFields(v.Index(i), name, out, msg)
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			nulFields(it.Key(), name, out, msg)
+			nulFields(it.Value(), name, out, msg)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			n := name
+			if n == "" {
+				n, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+				if n == "" || n == "-" {
+					n = strings.ToLower(f.Name)
+				}
+			}
+			nulFields(v.Field(i), n, out, msg)
+		}
+	}
+}
+
+// HasNUL reports whether any of the strings holds a NUL byte.
+func HasNUL(ss ...string) bool {
+	for _, s := range ss {
+		if strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleMessages turns business-rule errors into field → translated message.

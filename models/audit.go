@@ -21,8 +21,10 @@ const (
 	AuditLoginFailed = "login:failed"
 	AuditLoginDenied = "login:throttled"
 	AuditUserCreated = "user:created"
-	AuditUserDisable = "user:disabled"
-	AuditUserEnable  = "user:enabled"
-	AuditTokenIssued = "token:issued"
-	AuditAccessDeny  = "access:denied"
+	// AuditRegisterTaken: someone tried to register an address that has an account.
+	AuditRegisterTaken = "user:register_taken"
+	AuditUserDisable   = "user:disabled"
+	AuditUserEnable    = "user:enabled"
+	AuditTokenIssued   = "token:issued"
+	AuditAccessDeny    = "access:denied"
 )

@@ -27,8 +27,13 @@ var commonPasswordsText string
 // CheckPassword applies the password rules and returns a *RuleError naming
 // the field "password" with a message key, or nil.
 func CheckPassword(pw, email string) error {
-	n := utf8.RuneCountInString(pw)
+	// Length counts what is left after trimming spaces at the ends, so
+	// eight spaces (or "  abc   ") are not a password; spaces inside a
+	// passphrase count as usual.
+	n := utf8.RuneCountInString(strings.TrimSpace(pw))
 	switch {
+	case strings.TrimSpace(pw) == "" && pw != "":
+		return &RuleError{Field: "password", Key: "error.password_blank"}
 	case n < PasswordMin:
 		return &RuleError{Field: "password", Key: "error.password_short"}
 	case n > PasswordMax:

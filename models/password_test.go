@@ -18,7 +18,11 @@ func TestCheckPassword(t *testing.T) {
 		{"mùa xuân trên cao nguyên", "a@b.vn", ""},
 		{"tám ký tự", "a@b.vn", ""}, // 9 runes, more bytes: runes count
 		{strings.Repeat("ab", 64), "a@b.vn", ""},
-		{"Tr0ub4dor&3", "a@b.vn", ""}, // no composition rules either way
+		{"Tr0ub4dor&3", "a@b.vn", ""},                                // no composition rules either way
+		{"        ", "a@b.vn", "error.password_blank"},               // eight spaces
+		{"\t \u00a0\u3000 \n\t  ", "a@b.vn", "error.password_blank"}, // any Unicode space
+		{"  abc     ", "a@b.vn", "error.password_short"},             // 3 characters once trimmed
+		{" núi rừng xa ", "a@b.vn", ""},                              // spaces inside count
 	}
 	for _, tc := range cases {
 		t.Run(tc.pw[:min(len(tc.pw), 12)], func(t *testing.T) {

@@ -46,6 +46,10 @@ type User struct {
 	CreatedAt    time.Time  `bson:"created_at"`
 	UpdatedAt    time.Time  `bson:"updated_at"`
 	DisabledAt   *time.Time `bson:"disabled_at,omitempty"`
+	// SessionEpoch moves on whenever every credential of the account must
+	// stop working (disabled, password changed); sessions and tokens carry
+	// the epoch they were made under.
+	SessionEpoch int64 `bson:"session_epoch,omitempty"`
 }
 
 // HasRole reports whether u holds any of roles.

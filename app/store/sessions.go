@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"time"
@@ -20,10 +22,30 @@ type SessionStorage struct {
 	timeout time.Duration
 }
 
+// The _id is the SHA-256 of the session id, never the id itself: a copy of
+// the store hands out no working cookie (as with API tokens). user_id lets
+// disabling an account end every one of its sessions at once.
 type sessionDoc struct {
 	ID        string    `bson:"_id"`
+	UserID    string    `bson:"user_id,omitempty"`
 	Data      []byte    `bson:"data"`
 	ExpiresAt time.Time `bson:"expires_at"`
+}
+
+// SessionUserKey is the session value that names the signed-in user; Set
+// copies it into the document's user_id.
+const SessionUserKey = "uid"
+
+// sessionUser reads the signed-in user's id out of Fiber's gob-encoded
+// session data ("" when none or undecodable: user_id is only an index for
+// ending sessions early; the session's epoch check does not depend on it).
+func sessionUser(data []byte) string {
+	var m map[string]interface{}
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+		return ""
+	}
+	uid, _ := m[SessionUserKey].(string)
+	return uid
 }
 
 // Sessions returns the fiber.Storage over the sessions collection.
@@ -43,7 +65,7 @@ func (ss *SessionStorage) Get(key string) ([]byte, error) {
 	ctx, cancel := ss.ctx()
 	defer cancel()
 	var d sessionDoc
-	if err := ss.s.sessions.FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil {
+	if err := ss.s.sessions.FindOne(ctx, bson.M{"_id": hashToken(key)}).Decode(&d); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return nil, nil
 		}
@@ -65,8 +87,8 @@ func (ss *SessionStorage) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := ss.ctx()
 	defer cancel()
-	d := sessionDoc{ID: key, Data: val, ExpiresAt: ss.s.now().Add(exp)}
-	_, err := ss.s.sessions.ReplaceOne(ctx, bson.M{"_id": key}, d, options.Replace().SetUpsert(true))
+	d := sessionDoc{ID: hashToken(key), UserID: sessionUser(val), Data: val, ExpiresAt: ss.s.now().Add(exp)}
+	_, err := ss.s.sessions.ReplaceOne(ctx, bson.M{"_id": d.ID}, d, options.Replace().SetUpsert(true))
 	return unavailable(wrap("store: set session", err))
 }
 
@@ -74,7 +96,7 @@ func (ss *SessionStorage) Set(key string, val []byte, exp time.Duration) error {
 func (ss *SessionStorage) Delete(key string) error {
 	ctx, cancel := ss.ctx()
 	defer cancel()
-	_, err := ss.s.sessions.DeleteOne(ctx, bson.M{"_id": key})
+	_, err := ss.s.sessions.DeleteOne(ctx, bson.M{"_id": hashToken(key)})
 	return unavailable(wrap("store: delete session", err))
 }
 

@@ -19,6 +19,7 @@ import (
 type tokenDoc struct {
 	Hash      string    `bson:"_id"`
 	UserID    string    `bson:"user_id"`
+	Epoch     int64     `bson:"epoch"`
 	CreatedAt time.Time `bson:"created_at"`
 	ExpiresAt time.Time `bson:"expires_at"`
 }
@@ -29,31 +30,34 @@ func hashToken(raw string) string {
 }
 
 // CreateToken issues an API token for userID valid for ttl and returns the
-// raw token (shown once) and its expiry.
-func (s *Store) CreateToken(ctx context.Context, userID string, ttl time.Duration) (string, time.Time, error) {
+// raw token (shown once) and its expiry. epoch is the user's session epoch:
+// the token stops working when the epoch moves on (account disabled,
+// password changed).
+func (s *Store) CreateToken(ctx context.Context, userID string, epoch int64, ttl time.Duration) (string, time.Time, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", time.Time{}, fmt.Errorf("store: token entropy: %w", err)
 	}
 	raw := "spr_" + base64.RawURLEncoding.EncodeToString(b)
 	now := s.now()
-	d := tokenDoc{Hash: hashToken(raw), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	d := tokenDoc{Hash: hashToken(raw), UserID: userID, Epoch: epoch, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if _, err := s.tokens.InsertOne(ctx, d); err != nil {
 		return "", time.Time{}, unavailable(fmt.Errorf("store: insert token: %w", err))
 	}
 	return raw, d.ExpiresAt, nil
 }
 
-// TokenUser returns the user ID a live token belongs to.
-func (s *Store) TokenUser(ctx context.Context, raw string) (string, error) {
+// TokenUser returns the user ID a live token belongs to and the session
+// epoch it was issued under.
+func (s *Store) TokenUser(ctx context.Context, raw string) (string, int64, error) {
 	var d tokenDoc
 	if err := s.tokens.FindOne(ctx, bson.M{"_id": hashToken(raw)}).Decode(&d); err != nil {
-		return "", unavailable(fmt.Errorf("store: token: %w", notFound(err)))
+		return "", 0, unavailable(fmt.Errorf("store: token: %w", notFound(err)))
 	}
 	if !s.now().Before(d.ExpiresAt) {
-		return "", fmt.Errorf("store: token expired: %w", models.ErrNotFound)
+		return "", 0, fmt.Errorf("store: token expired: %w", models.ErrNotFound)
 	}
-	return d.UserID, nil
+	return d.UserID, d.Epoch, nil
 }
 
 // DeleteToken revokes a token.

@@ -108,15 +108,18 @@ func (s *Store) ListUsers(ctx context.Context, limit int64) ([]models.User, erro
 	return out, nil
 }
 
-// SetUserDisabled disables or re-enables a user. Sessions and tokens of a
-// disabled user stop working at their next request, because every request
-// reloads the user.
+// SetUserDisabled disables or re-enables a user. Disabling moves the user's
+// session epoch on and deletes their sessions and API tokens, so every old
+// cookie and token is useless at once, even after the account is enabled
+// again (SECURITY.md 14).
 func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
 	set := bson.M{"disabled": disabled, "updated_at": s.now()}
+	update := bson.M{"$set": set}
 	if disabled {
 		set["disabled_at"] = s.now()
+		update["$inc"] = bson.M{"session_epoch": 1}
 	}
-	res, err := s.users.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	res, err := s.users.UpdateOne(ctx, bson.M{"_id": id}, update)
 	if err != nil {
 		return unavailable(fmt.Errorf("store: disable user %s: %w", id, err))
 	}
@@ -124,9 +127,20 @@ func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) e
 		return fmt.Errorf("store: disable user %s: %w", id, models.ErrNotFound)
 	}
 	if disabled {
-		if _, err := s.tokens.DeleteMany(ctx, bson.M{"user_id": id}); err != nil {
-			return unavailable(fmt.Errorf("store: revoke tokens of %s: %w", id, err))
-		}
+		return s.EndUserSessions(ctx, id)
+	}
+	return nil
+}
+
+// EndUserSessions deletes every session and API token of a user. The epoch
+// bump that comes with it is what makes this hold against a session saved
+// concurrently; the deletes keep the store from holding dead credentials.
+func (s *Store) EndUserSessions(ctx context.Context, id string) error {
+	if _, err := s.tokens.DeleteMany(ctx, bson.M{"user_id": id}); err != nil {
+		return unavailable(fmt.Errorf("store: revoke tokens of %s: %w", id, err))
+	}
+	if _, err := s.sessions.DeleteMany(ctx, bson.M{"user_id": id}); err != nil {
+		return unavailable(fmt.Errorf("store: end sessions of %s: %w", id, err))
 	}
 	return nil
 }
