@@ -3,8 +3,8 @@ package app_test
 import (
 	"context"
 	"errors"
-	"sort"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
