@@ -3,21 +3,20 @@ package decks
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"unicode/utf16"
 )
 
 // slides are the deck's pages: a title and a line of text each. The PDF
 // pages use them without diacritics (its standard Helvetica font is
 // WinAnsi-encoded); the PPTX slides and the PDF's title keep them.
-var slides = []struct{ title, body, ascii string }{
-	{"Trà Shan tuyết Tây Bắc", "Hồ sơ gọi vốn vòng hạt giống", "Tra Shan tuyet Tay Bac: ho so goi von vong hat giong"},
-	{"Vấn đề", "Chè cổ thụ bán thô, giá thấp, không rõ nguồn gốc", "Van de: che co thu ban tho, gia thap, khong ro nguon goc"},
-	{"Giải pháp", "Chế biến tại bản, truy xuất nguồn gốc từng búp", "Giai phap: che bien tai ban, truy xuat nguon goc"},
-	{"Thị trường", "Trà đặc sản trong nước và xuất khẩu", "Thi truong: tra dac san trong nuoc va xuat khau"},
-	{"Mô hình kinh doanh", "Bán trực tiếp và qua nhà phân phối", "Mo hinh kinh doanh: ban truc tiep va qua nha phan phoi"},
-	{"Đội ngũ", "Ba thành viên, mười năm trong nghề chè", "Doi ngu: ba thanh vien, muoi nam trong nghe che"},
-	{"Gọi vốn", "2 tỷ đồng cho xưởng chế biến đầu tiên", "Goi von: 2 ty dong cho xuong che bien dau tien"},
+var slides = []struct{ title, body, asciiTitle, asciiBody string }{
+	{"Trà Shan tuyết Tây Bắc", "Hồ sơ gọi vốn vòng hạt giống", "Tra Shan tuyet Tay Bac", "Ho so goi von vong hat giong"},
+	{"Vấn đề", "Chè cổ thụ bán thô, giá thấp, không rõ nguồn gốc", "Van de", "Che co thu ban tho, gia thap, khong ro nguon goc"},
+	{"Giải pháp", "Chế biến tại bản, truy xuất nguồn gốc từng búp", "Giai phap", "Che bien tai ban, truy xuat nguon goc tung bup"},
+	{"Thị trường", "Trà đặc sản trong nước và xuất khẩu", "Thi truong", "Tra dac san trong nuoc va xuat khau"},
+	{"Mô hình kinh doanh", "Bán trực tiếp và qua nhà phân phối", "Mo hinh kinh doanh", "Ban truc tiep va qua nha phan phoi"},
+	{"Đội ngũ", "Ba thành viên, mười năm trong nghề chè", "Doi ngu", "Ba thanh vien, muoi nam trong nghe che"},
+	{"Gọi vốn", "2 tỷ đồng cho xưởng chế biến đầu tiên", "Goi von", "2 ty dong cho xuong che bien dau tien"},
 }
 
 const deckTitle = "Kế hoạch gọi vốn — Trà Shan tuyết Tây Bắc"
@@ -47,7 +46,7 @@ func pdfDeck() []byte {
 		page, content := 5+2*i, 6+2*i
 		obj(page, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 792 446] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", content))
 		stream := fmt.Sprintf("BT /F1 28 Tf 48 360 Td (%s) Tj ET\nBT /F1 14 Tf 48 300 Td (%s) Tj ET\nBT /F1 10 Tf 48 40 Td (%d / %d) Tj ET\n",
-			pdfEscape(asciiTitle(s.ascii)), pdfEscape(s.ascii), i+1, len(slides))
+			pdfEscape(s.asciiTitle), pdfEscape(s.asciiBody), i+1, len(slides))
 		obj(content, fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(stream), stream))
 	}
 	xref := b.Len()
@@ -86,12 +85,4 @@ func pdfTextString(s string) string {
 	}
 	b.WriteString(">")
 	return b.String()
-}
-
-// asciiTitle is the part of a slide's ASCII line before its colon.
-func asciiTitle(line string) string {
-	if i := strings.IndexByte(line, ':'); i >= 0 {
-		return line[:i]
-	}
-	return line
 }
