@@ -110,6 +110,7 @@ func TestDeckUploadAPI(t *testing.T) {
 	for _, bad := range []struct{ file, found string }{
 		{"exe-renamed.pdf", "executable"}, {"html-renamed.pdf", "HTML"}, {"png-renamed.pdf", "PNG"},
 		{"zip-renamed.pptx", "ZIP"}, {"docx-renamed.pptx", "DOCX"}, {"pptm-renamed.pptx", "PPTM"},
+		{"odp-renamed.pptx", "ODP"}, {"polyglot-html.pdf", "HTML"}, {"encrypted.pptx", "OLE"},
 	} {
 		j.appl.lang = "en"
 		r = j.appl.upload(http.MethodPut, path, j.atok, bad.file, apptest.Fixture(t, bad.file))
@@ -118,9 +119,11 @@ func TestDeckUploadAPI(t *testing.T) {
 			t.Errorf("%s: message does not name %q: %s", bad.file, bad.found, r.body)
 		}
 	}
-	r = j.appl.upload(http.MethodPut, path, j.atok, "bomb.pptx", apptest.Fixture(t, "zipbomb.pptx"))
-	if r.StatusCode != http.StatusRequestEntityTooLarge && r.StatusCode != http.StatusUnsupportedMediaType {
-		t.Fatalf("zip bomb: %d %s", r.StatusCode, r.body)
+	for _, bomb := range []string{"zipbomb.pptx", "zipbomb-entries.pptx", "zipbomb-total.pptx", "zipbomb-declared.pptx"} {
+		r = j.appl.upload(http.MethodPut, path, j.atok, "bomb.pptx", apptest.Fixture(t, bomb))
+		if r.StatusCode != http.StatusRequestEntityTooLarge && r.StatusCode != http.StatusUnsupportedMediaType {
+			t.Fatalf("%s: %d %s", bomb, r.StatusCode, r.body)
+		}
 	}
 	if after := countDecks(t, j); after != before {
 		t.Fatalf("rejected uploads left objects: %d → %d", before, after)

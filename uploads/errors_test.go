@@ -3,42 +3,17 @@ package uploads
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sprout-vn/sprout/app/apptest/decks"
 )
 
-// fixturesDir finds shared/fixtures/decks by walking up from the working
-// directory. Without it the fixture tests skip locally but fail in CI, where
-// a missing fixture means a broken checkout, not an optional extra.
-func fixturesDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "decks")
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal("shared/fixtures/decks not found above the working directory")
-	}
-	tb.Skip("shared/fixtures/decks not found above the working directory")
-	return ""
-}
-
+// readFixture returns the sample deck name, made by package decks, so
+// that the tests need nothing outside the repository.
 func readFixture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir(tb), name))
+	b, err := decks.Bytes(name)
 	if err != nil {
 		tb.Fatal(err)
 	}

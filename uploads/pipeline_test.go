@@ -30,6 +30,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/sprout-vn/sprout/app/apptest/decks"
 	"github.com/sprout-vn/sprout/app/embedded"
 	"github.com/sprout-vn/sprout/app/store"
 	"github.com/sprout-vn/sprout/uploads"
@@ -38,8 +39,6 @@ import (
 // servers are the S3 and MongoDB-compatible servers the tests share; each
 // test makes its own bucket and database on them.
 var servers struct {
-	fixtures string // absolute; "" when the fixtures are not in the tree
-
 	once     sync.Once
 	err      error
 	dir      string
@@ -49,9 +48,6 @@ var servers struct {
 }
 
 func TestMain(m *testing.M) {
-	// Before the S3 server starts: it changes the working directory, and
-	// the fixtures are found by walking up from it.
-	servers.fixtures = findFixtures()
 	code := m.Run()
 	for _, c := range servers.closers {
 		_ = c()
@@ -68,7 +64,8 @@ func TestMain(m *testing.M) {
 //
 // Starting on first use rather than in TestMain matters: the embedded S3
 // server changes the process's working directory, and this package's
-// internal tests (which run first) find their fixtures from it.
+// internal tests (which run first) keep the package directory go test
+// gave them.
 func startServers(tb testing.TB) {
 	tb.Helper()
 	servers.once.Do(func() { servers.err = doStartServers() })
@@ -115,36 +112,10 @@ func doStartServers() error {
 	return nil
 }
 
-// findFixtures walks up from the working directory to shared/fixtures/decks.
-func findFixtures() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "fixtures", "decks")
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-// fixture reads a deck fixture. Missing fixtures skip locally and fail in
-// CI, where they mean a broken checkout.
+// fixture returns the sample deck name, made by package decks.
 func fixture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	if servers.fixtures == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("shared/fixtures/decks not found above the working directory")
-		}
-		tb.Skip("shared/fixtures/decks not found above the working directory")
-	}
-	b, err := os.ReadFile(filepath.Join(servers.fixtures, name))
+	b, err := decks.Bytes(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -409,7 +380,15 @@ func TestReceiveRejectsBadContent(t *testing.T) {
 		{"docx-renamed.pptx", "Word document (DOCX)"},
 		{"pptm-renamed.pptx", "macro-enabled presentation (PPTM)"},
 		{"zip-renamed.pptx", ""}, // any description; checked below
+		{"odp-renamed.pptx", "OpenDocument presentation (ODP)"},
+		{"polyglot-html.pdf", "HTML document"},
+		{"polyglot-prefixed.pdf", "PDF with data before its header"},
+		{"encrypted.pptx", "legacy PowerPoint (PPT)/OLE file"},
+		{"truncated.pptx", "damaged ZIP archive"},
 		{"zipbomb.pptx", ""},
+		{"zipbomb-entries.pptx", ""},
+		{"zipbomb-total.pptx", ""},
+		{"zipbomb-declared.pptx", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -419,7 +398,7 @@ func TestReceiveRejectsBadContent(t *testing.T) {
 				t.Errorf("Receive returned a deck: %+v", deck)
 			}
 			switch {
-			case tt.fixture == "zipbomb.pptx":
+			case strings.HasPrefix(tt.fixture, "zipbomb"):
 				if !errors.As(err, &bomb) {
 					t.Fatalf("err = %v, want *ZipBombError", err)
 				}

@@ -3,8 +3,6 @@ package uploads
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -98,19 +96,10 @@ func TestFixtures(t *testing.T) {
 		{file: "pptm-renamed.pptx", found: "macro-enabled presentation (PPTM)"},
 		{file: "zipbomb.pptx", bomb: true},
 	}
-	dir := fixturesDir(t)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join(dir, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			st, err := f.Stat()
-			if err != nil {
-				t.Fatal(err)
-			}
-			kind, err := Verify(f, st.Size(), DefaultLimits())
+			b := readFixture(t, tt.file)
+			kind, err := Verify(bytes.NewReader(b), int64(len(b)), DefaultLimits())
 			switch {
 			case tt.found != "":
 				wantFound(t, err, tt.found)

@@ -1,47 +1,29 @@
 package apptest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/sprout-vn/sprout/app/apptest/decks"
 )
 
-// fixturesDir is shared/fixtures/decks, found by walking up from the
-// working directory at package init: before any test starts the embedded S3
-// server, which changes the working directory.
-var fixturesDir = func() string {
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "fixtures", "decks")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}()
-
-// FixturePath returns the absolute path of the sample deck name in
-// shared/fixtures/decks. Without the fixtures the test is skipped, or fails
-// under CI=true.
+// FixturePath writes the sample deck name (one of the decks package's
+// names, such as decks.ValidPDF) into a temporary directory of the test's
+// own and returns its absolute path, for tests that hand a file to another
+// program (the browser's file chooser).
 func FixturePath(t testing.TB, name string) string {
 	t.Helper()
-	if fixturesDir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/fixtures/decks not found")
-		}
-		t.Skip("shared/fixtures/decks not found")
-	}
-	p, err := filepath.Abs(filepath.Join(fixturesDir, name))
+	p, err := decks.Write(t.TempDir(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// Fixture returns the bytes of the sample deck name (see FixturePath).
+// Fixture returns the bytes of the sample deck name, made by package decks:
+// the tests carry their own decks and need nothing outside the repository.
 func Fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(FixturePath(t, name))
+	b, err := decks.Bytes(name)
 	if err != nil {
 		t.Fatal(err)
 	}
