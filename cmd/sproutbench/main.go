@@ -168,15 +168,11 @@ func (b *bench) run() error {
 	data := filepath.Join(b.tmp, "data")
 
 	// The stores, on their own, as in production.
-	mongoAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
 	s3Addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	b.stores, err = start(bin, b.tmp, nil, "stores", "--data-dir", data, "--mongo-addr", mongoAddr, "--s3-addr", s3Addr, "--log-level", "warn")
+	b.stores, err = start(bin, b.tmp, nil, "stores", "--data-dir", data, "--s3-addr", s3Addr, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
