@@ -243,11 +243,17 @@ func passwordProblem(err error) string {
 	return err.Error()
 }
 
-// OpenStore opens only the document store (starting embedded FerretDB when
-// no URI is configured), for commands that need no web server.
+// OpenStore opens only the document store, for commands that need no web
+// server. With no URI configured it uses the embedded FerretDB of the data
+// directory: the running one if its socket answers (`sprout serve` is up;
+// the socket's directory is private to this user), else one started here.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, func(), error) {
 	uri := cfg.MongoURI
 	var m *embedded.Mongo
+	if sock := embedded.SocketPath(cfg.DataDir); uri == "" && embedded.Serving(sock) {
+		uri = embedded.SocketURI(sock)
+		log.Info("using the running embedded FerretDB", "socket", sock)
+	}
 	if uri == "" {
 		var err error
 		m, err = embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(cfg.DataDir, "mongo"), Socket: embedded.SocketPath(cfg.DataDir), Logger: log})

@@ -253,6 +253,20 @@ func SocketPath(dataDir string) string {
 	return filepath.Join(dataDir, "socket", SocketName)
 }
 
+// Serving reports whether a server accepts connections on the Unix socket
+// at path (for a command that should use the data directory's running
+// server instead of starting a second one on the same files).
+func Serving(path string) bool {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return false
+	}
+
+	_ = c.Close()
+
+	return true
+}
+
 // SocketURI returns the MongoDB connection string for a Unix socket path.
 // The driver query-unescapes the host, so the path is query-escaped ("/" as
 // %2F, a space as "+").

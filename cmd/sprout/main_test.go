@@ -489,7 +489,7 @@ func TestStoresRefusesTCPForMongo(t *testing.T) {
 }
 
 // TestUserAddCLI: `sprout user add` creates an admin while no server runs;
-// the server then knows them. Duplicates, short passwords and unknown roles
+// the server then knows them, and one added while it runs. Duplicates, short passwords and unknown roles
 // are refused.
 func TestUserAddCLI(t *testing.T) {
 	data := t.TempDir()
@@ -521,6 +521,15 @@ func TestUserAddCLI(t *testing.T) {
 	m := s.me(t, s.apiToken(t, "admin@example.vn", e2ePassword))
 	if m.Email != "admin@example.vn" || m.Name != "Quản trị" || strings.Join(m.Roles, ",") != "admin,staff" {
 		t.Errorf("GET /api/v1/me = %+v; want admin@example.vn, Quản trị, admin,staff", m)
+	}
+	// While the server runs, `user add` on its data directory goes through
+	// the server's socket (a second FerretDB would refuse the busy socket).
+	r = add(e2ePassword+"\n", "--email", "judge@example.vn", "--name", "Giám khảo", "--role", "judge")
+	if r.code != 0 {
+		t.Fatalf("user add while the server runs: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if m := s.me(t, s.apiToken(t, "judge@example.vn", e2ePassword)); m.Email != "judge@example.vn" {
+		t.Errorf("the server does not know the user added while it ran: %+v", m)
 	}
 	// The refused users do not exist.
 	body, _ := json.Marshal(map[string]string{"email": "boss@example.vn", "password": e2ePassword})
