@@ -132,12 +132,12 @@ func (a *App) openStores(ctx context.Context) error {
 	uri := cfg.MongoURI
 	if uri == "" {
 		dir := filepath.Join(cfg.DataDir, "mongo")
-		m, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: dir, Addr: "127.0.0.1:0", Logger: a.log})
+		m, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: dir, Socket: embedded.SocketPath(cfg.DataDir), Logger: a.log})
 		if err != nil {
 			return fmt.Errorf("app: embedded FerretDB: %w", err)
 		}
 		a.mongo, uri = m, m.URI()
-		a.log.Info("using embedded FerretDB (SQLite)", "dir", dir, "uri", uri)
+		a.log.Info("using embedded FerretDB (SQLite)", "dir", dir, "socket", m.Socket(), "uri", uri)
 	} else {
 		a.log.Info("using MongoDB", "uri", redactURI(uri), "database", cfg.MongoDatabase)
 	}

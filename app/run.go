@@ -40,7 +40,7 @@ const usage = `Usage: sprout [command] [flags]
 Commands:
   serve       run the web server (the default)
   user add    create a user: --email E --name N --role R [--role R2]; password on stdin
-  stores      run the embedded MongoDB-protocol and S3 servers on their own
+  stores      run the embedded MongoDB-protocol (Unix socket) and S3 servers on their own
   version     print the version
 
 Configuration comes from SPROUT_* environment variables; run "sprout serve -h" for the flags.
@@ -243,14 +243,20 @@ func passwordProblem(err error) string {
 	return err.Error()
 }
 
-// OpenStore opens only the document store (starting embedded FerretDB when
-// no URI is configured), for commands that need no web server.
+// OpenStore opens only the document store, for commands that need no web
+// server. With no URI configured it uses the embedded FerretDB of the data
+// directory: the running one if its socket answers (`sprout serve` is up;
+// the socket's directory is private to this user), else one started here.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, func(), error) {
 	uri := cfg.MongoURI
 	var m *embedded.Mongo
+	if sock := embedded.SocketPath(cfg.DataDir); uri == "" && embedded.Serving(sock) {
+		uri = embedded.SocketURI(sock)
+		log.Info("using the running embedded FerretDB", "socket", sock)
+	}
 	if uri == "" {
 		var err error
-		m, err = embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(cfg.DataDir, "mongo"), Addr: "127.0.0.1:0", Logger: log})
+		m, err = embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(cfg.DataDir, "mongo"), Socket: embedded.SocketPath(cfg.DataDir), Logger: log})
 		if err != nil {
 			return nil, nil, fmt.Errorf("embedded FerretDB: %w", err)
 		}
@@ -284,7 +290,8 @@ func runStores(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs := flag.NewFlagSet("stores", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr(getenv, "SPROUT_DATA_DIR", "./data"), "data directory (SPROUT_DATA_DIR)")
-	mongoAddr := fs.String("mongo-addr", "127.0.0.1:27017", "loopback address for the MongoDB-protocol server")
+	mongoSocket := fs.String("mongo-socket", "", "Unix socket for the MongoDB-protocol server, in a private (0700) directory; default DATA/socket/mongodb.sock")
+	mongoAddr := fs.String("mongo-addr", "", "removed: the MongoDB-protocol server has no authentication, so it serves only a Unix socket (--mongo-socket)")
 	s3Addr := fs.String("s3-addr", "127.0.0.1:9000", "loopback address for the S3 server")
 	pgURL := fs.String("postgresql-url", "", "run FerretDB on this PostgreSQL database instead of SQLite")
 	noMongo := fs.Bool("no-mongo", false, "do not run the MongoDB-protocol server")
@@ -293,14 +300,31 @@ func runStores(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	if *mongoAddr != "" {
+		fmt.Fprintln(stderr, "sprout: stores: --mongo-addr: no longer supported: FerretDB has no authentication, so it listens only on a Unix socket that other users cannot open (--mongo-socket; default DATA/socket/mongodb.sock)")
+		return exitUsage
+	}
 	if *noMongo && *noS3 {
 		fmt.Fprintln(stderr, "sprout: stores: --no-mongo and --no-s3 leave nothing to run")
 		return exitUsage
 	}
+	socket := ""
+	if *mongoSocket != "" {
+		// Absolute now: the S3 server changes the working directory.
+		abs, err := filepath.Abs(*mongoSocket)
+		if err == nil {
+			err = embedded.CheckSocketPath(abs)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sprout: stores: --mongo-socket:", err)
+			return exitUsage
+		}
+		socket = abs
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := embedded.RunStores(ctx, embedded.StoresConfig{
-		DataDir: *dataDir, MongoAddr: *mongoAddr, S3Addr: *s3Addr, PostgreSQLURL: *pgURL,
+		DataDir: *dataDir, MongoSocket: socket, S3Addr: *s3Addr, PostgreSQLURL: *pgURL,
 		Mongo: !*noMongo, S3: !*noS3, Logger: newLogger(stderr, *logLevel),
 	}, stdout)
 	if err != nil {

@@ -89,7 +89,7 @@ func doStartServers() error {
 	if mongoURI != "" {
 		servers.mongoURI = mongoURI
 	} else {
-		mg, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(servers.dir, "mongo"), Addr: "127.0.0.1:0", Logger: quiet})
+		mg, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(servers.dir, "mongo"), Logger: quiet})
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func Start() (*Stack, error) {
 			pgURL, s.Mode = url, "embedded-postgresql"
 			s.closers = append(s.closers, stop)
 		}
-		m, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(dir, "mongo"), Addr: "127.0.0.1:0", PostgreSQLURL: pgURL, Logger: log})
+		m, err := embedded.StartMongo(ctx, embedded.MongoConfig{Dir: filepath.Join(dir, "mongo"), Socket: embedded.SocketPath(dir), PostgreSQLURL: pgURL, Logger: log})
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("apptest: ferretdb: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -38,17 +39,13 @@ func TestLoopbackAddr(t *testing.T) {
 	}
 }
 
-// TestStartRejectsNonLoopback checks that neither server can be made to
-// listen beyond loopback, and that the running ones do not.
+// TestStartRejectsNonLoopback checks that the S3 server cannot be made to
+// listen beyond loopback, and that the running one does not. (FerretDB has
+// no TCP listener at all: TestMongoSocketOnly.)
 func TestStartRejectsNonLoopback(t *testing.T) {
 	dir := t.TempDir()
 
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0"} {
-		if m, err := StartMongo(t.Context(), MongoConfig{Dir: filepath.Join(dir, "m"), Addr: addr}); err == nil {
-			m.Close()
-			t.Errorf("StartMongo(Addr %q) succeeded", addr)
-		}
-
 		s3cfg := S3Config{Dir: filepath.Join(dir, "o"), Addr: addr, CredentialsFile: filepath.Join(dir, "c.json")}
 		if s, err := StartS3(t.Context(), s3cfg); err == nil {
 			s.Close()
@@ -56,27 +53,28 @@ func TestStartRejectsNonLoopback(t *testing.T) {
 		}
 	}
 
-	u, err := url.Parse(shared.mongo.URI())
+	host, _, err := net.SplitHostPort(sharedS3(t).Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	for _, hostport := range []string{u.Host, sharedS3(t).Endpoint()} {
-		host, _, err := net.SplitHostPort(hostport)
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			t.Errorf("server listens on %s, want loopback", hostport)
-		}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Errorf("S3 server listens on %s, want loopback", sharedS3(t).Endpoint())
 	}
 }
 
 func TestMongoURI(t *testing.T) {
 	uri := shared.mongo.URI()
-	if !strings.HasPrefix(uri, "mongodb://127.0.0.1:") || !strings.HasSuffix(uri, "/") || strings.HasSuffix(uri, ":0/") {
-		t.Errorf("URI() = %q", uri)
+	sock := shared.mongo.Socket()
+
+	if uri != "mongodb://"+url.QueryEscape(sock)+"/" || !filepath.IsAbs(sock) || filepath.Base(sock) != SocketName {
+		t.Errorf("URI() = %q, Socket() = %q", uri, sock)
+	}
+
+	// The driver reads it back to the same path (net/url cannot: it
+	// refuses %2F in a host).
+	if got := socketFromURI(t, uri); got != sock {
+		t.Errorf("URI() = %q names %q, want %q", uri, got, sock)
 	}
 }
 
@@ -414,8 +412,12 @@ func TestMongoRestart(t *testing.T) {
 
 	t.Logf("Close took %v", time.Since(start))
 
-	if _, err = net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(m.URI(), "mongodb://"), "/")); err == nil {
+	if _, err = net.Dial("unix", m.Socket()); err == nil {
 		t.Error("server still accepts connections after Close")
+	}
+
+	if _, err = os.Lstat(m.Socket()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file after Close: %v; want it gone", err)
 	}
 
 	dbFile := filepath.Join(dir, "keep"+sqliteFileExt)

@@ -6,17 +6,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 )
 
 // StoresConfig configures RunStores (the `sprout stores` command).
 type StoresConfig struct {
-	// DataDir holds mongo/ (FerretDB's SQLite files), objects/ (the S3
-	// buckets) and s3-credentials.json. "" means "data".
+	// DataDir holds mongo/ (FerretDB's SQLite files), socket/ (FerretDB's
+	// Unix socket, mongodb.sock), objects/ (the S3 buckets) and
+	// s3-credentials.json. "" means "data".
 	DataDir string
-	// MongoAddr and S3Addr are loopback host:port listen addresses; "" picks
-	// a free port.
-	MongoAddr, S3Addr string
+	// MongoSocket is the Unix socket FerretDB serves (see
+	// MongoConfig.Socket); "" means SocketPath(DataDir). FerretDB has no
+	// authentication, so it has no TCP listener.
+	MongoSocket string
+	// S3Addr is the S3 server's loopback host:port; "" picks a free port.
+	S3Addr string
 	// PostgreSQLURL, when set, makes FerretDB store documents in PostgreSQL
 	// instead of SQLite files under DataDir.
 	PostgreSQLURL string
@@ -27,17 +32,19 @@ type StoresConfig struct {
 }
 
 // RunStores runs the embedded servers on their own, so that several Sprout
-// instances (or a CI job) can share one document store and one object store.
-// Once they are up it prints to out the environment lines to give those
-// instances, one KEY=VALUE per line:
+// instances on this host (or a CI job) can share one document store and one
+// object store. Once they are up it prints to out the environment lines to
+// give those instances, one KEY=VALUE per line:
 //
-//	SPROUT_MONGODB_URI=mongodb://127.0.0.1:PORT/
+//	SPROUT_MONGODB_URI=mongodb://%2FDATA%2Fsocket%2Fmongodb.sock/
 //	SPROUT_S3_ENDPOINT=127.0.0.1:PORT
 //	SPROUT_S3_ACCESS_KEY=...
 //	SPROUT_S3_SECRET_KEY=...
 //	SPROUT_S3_SECURE=false
 //
-// It blocks until ctx is cancelled, then stops the servers and returns.
+// The MongoDB URI names the Unix socket: only processes of this user (and
+// root) can connect. It blocks until ctx is cancelled, then stops the
+// servers and returns.
 func RunStores(ctx context.Context, cfg StoresConfig, out io.Writer) (err error) {
 	if !cfg.Mongo && !cfg.S3 {
 		return errors.New("embedded: stores: neither Mongo nor S3 selected")
@@ -56,9 +63,14 @@ func RunStores(ctx context.Context, cfg StoresConfig, out io.Writer) (err error)
 	var lines []string
 
 	if cfg.Mongo {
+		socket := cfg.MongoSocket
+		if socket == "" {
+			socket = SocketPath(dataDir)
+		}
+
 		m, startErr := StartMongo(ctx, MongoConfig{
 			Dir:           filepath.Join(dataDir, "mongo"),
-			Addr:          cfg.MongoAddr,
+			Socket:        socket,
 			PostgreSQLURL: cfg.PostgreSQLURL,
 			Logger:        cfg.Logger,
 		})
@@ -70,6 +82,9 @@ func RunStores(ctx context.Context, cfg StoresConfig, out io.Writer) (err error)
 		defer func() { err = errors.Join(err, m.Close()) }()
 
 		lines = append(lines, "SPROUT_MONGODB_URI="+m.URI())
+
+		loggerOrStderr(cfg.Logger).Info("MongoDB protocol on a Unix socket: only this user and root can connect; give instances SPROUT_MONGODB_URI, or run mongosh with it",
+			slog.String("socket", m.Socket()), slog.String("uri", m.URI()), slog.Int("uid", os.Geteuid()))
 	}
 
 	if cfg.S3 {

@@ -26,11 +26,10 @@ func TestRunStores(t *testing.T) {
 
 	go func() {
 		done <- RunStores(ctx, StoresConfig{
-			DataDir:   dataDir,
-			MongoAddr: "127.0.0.1:0",
-			S3Addr:    "127.0.0.1:0",
-			Mongo:     true,
-			S3:        true,
+			DataDir: dataDir,
+			S3Addr:  "127.0.0.1:0",
+			Mongo:   true,
+			S3:      true,
 		}, pw)
 		pw.Close()
 	}()
@@ -74,7 +73,11 @@ func TestRunStores(t *testing.T) {
 		}
 	}
 
-	// Mongo, through the printed URI.
+	// Mongo, through the printed URI: the socket in the data directory.
+	if want := SocketURI(SocketPath(dataDir)); env["SPROUT_MONGODB_URI"] != want {
+		t.Errorf("SPROUT_MONGODB_URI=%s, want %s", env["SPROUT_MONGODB_URI"], want)
+	}
+
 	c := mongoClient(t, env["SPROUT_MONGODB_URI"])
 	coll := c.Database("sprout").Collection("sessions")
 
@@ -110,7 +113,7 @@ func TestRunStores(t *testing.T) {
 	}
 
 	// The data directory has the documented layout.
-	for _, p := range []string{"mongo/sprout.sqlite", "objects/decks/a.pdf", "s3-credentials.json"} {
+	for _, p := range []string{"mongo/sprout.sqlite", "socket/" + SocketName, "objects/decks/a.pdf", "s3-credentials.json"} {
 		if _, err = os.Stat(filepath.Join(dataDir, p)); err != nil {
 			t.Error(err)
 		}
@@ -125,6 +128,48 @@ func TestRunStores(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("RunStores did not return after cancel")
+	}
+
+	if _, err = os.Lstat(SocketPath(dataDir)); err == nil {
+		t.Error("the socket is still there after RunStores returned")
+	}
+}
+
+// TestRunStoresSocketFlag: MongoSocket puts the socket elsewhere, and the
+// printed URI follows it.
+func TestRunStoresSocketFlag(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "run", "sprout.sock")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+
+	go func() {
+		done <- RunStores(ctx, StoresConfig{DataDir: t.TempDir(), MongoSocket: sock, Mongo: true}, pw)
+		pw.Close()
+	}()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("%v; RunStores: %v", err, <-done)
+	}
+
+	if want := "SPROUT_MONGODB_URI=" + SocketURI(sock) + "\n"; line != want {
+		t.Errorf("printed %q, want %q", line, want)
+	}
+
+	c := mongoClient(t, SocketURI(sock))
+	if err = c.Database("flag").RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		t.Error(err)
+	}
+
+	_ = c.Disconnect(ctx)
+
+	cancel()
+
+	if err = <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -22,6 +22,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -383,6 +385,23 @@ func TestZeroConfigStart(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(data, "s3-credentials.json")); err == nil && fi.Mode().Perm() != 0o600 {
 		t.Errorf("s3-credentials.json has mode %v, want 0600", fi.Mode().Perm())
 	}
+	// The documents are served only on a private Unix socket: the process
+	// listens on TCP for HTTP and S3, and nothing else.
+	sock := filepath.Join(data, "socket", "mongodb.sock")
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v, %v; want a socket of mode 0600", sock, fi.Mode(), err)
+	}
+	if fi, err := os.Lstat(filepath.Dir(sock)); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("%s: %v, %v; want a directory of mode 0700", filepath.Dir(sock), fi.Mode(), err)
+	}
+	if uri := s.logValue(t, "using embedded FerretDB (SQLite)", "uri"); !strings.Contains(uri, "mongodb.sock") || strings.Contains(uri, "127.0.0.1") {
+		t.Errorf("embedded FerretDB URI %q; want the socket", uri)
+	}
+	_, httpPort, _ := net.SplitHostPort(strings.TrimPrefix(s.base, "http://"))
+	_, s3Port, _ := net.SplitHostPort(s.logValue(t, "using embedded S3 gateway (versitygw)", "endpoint"))
+	if got, want := tcpListenPorts(t, s.cmd.Process.Pid), []string{httpPort, s3Port}; !slices.Equal(got, sortedCopy(want)) {
+		t.Errorf("the server listens on TCP ports %v; want only HTTP and S3 %v", got, sortedCopy(want))
+	}
 
 	r := runSprout(t, "", cleanEnv(), "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "sprout ") {
@@ -394,8 +413,83 @@ func TestZeroConfigStart(t *testing.T) {
 	}
 }
 
+// tcpListenPorts returns the sorted TCP ports process pid listens on (its
+// sockets in LISTEN state in /proc/PID/net/tcp{,6}).
+func tcpListenPorts(t *testing.T, pid int) []string {
+	t.Helper()
+	proc := "/proc/" + strconv.Itoa(pid)
+	own := map[string]bool{}
+	fds, err := os.ReadDir(proc + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if link, err := os.Readlink(proc + "/fd/" + fd.Name()); err == nil && strings.HasPrefix(link, "socket:[") {
+			own[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	var ports []string
+	for _, table := range []string{"/net/tcp", "/net/tcp6"} {
+		b, err := os.ReadFile(proc + table)
+		if err != nil {
+			if table == "/net/tcp6" && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" || !own[f[9]] { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			n, err := strconv.ParseUint(hexPort, 16, 16)
+			if err != nil {
+				t.Fatalf("%s: %q", table, line)
+			}
+			ports = append(ports, strconv.FormatUint(n, 10))
+		}
+	}
+	return sortedCopy(ports)
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// TestStoresRefusesTCPForMongo: `sprout stores` has no TCP option for the
+// MongoDB protocol any more, and a socket path the kernel cannot take is
+// refused; each with one line naming the flag, before anything is created.
+func TestStoresRefusesTCPForMongo(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("s", 120), "mongodb.sock")
+	for _, tc := range []struct {
+		args     []string
+		mentions string
+	}{
+		{[]string{"--mongo-addr", "127.0.0.1:27017"}, "--mongo-addr"},
+		{[]string{"--mongo-socket", long}, "--mongo-socket"},
+	} {
+		t.Run(tc.mentions, func(t *testing.T) {
+			data := t.TempDir()
+			r := runSprout(t, "", cleanEnv(), append([]string{"stores", "--no-s3", "--data-dir", data}, tc.args...)...)
+			if r.code != 2 {
+				t.Errorf("exit status %d, want 2", r.code)
+			}
+			line := strings.TrimSuffix(r.stderr, "\n")
+			if line == "" || strings.Contains(line, "\n") || !strings.Contains(line, tc.mentions) {
+				t.Errorf("stderr %q: want one line mentioning %s", r.stderr, tc.mentions)
+			}
+			if entries, _ := os.ReadDir(data); len(entries) != 0 {
+				t.Errorf("the data directory got %d entries though start-up was refused", len(entries))
+			}
+		})
+	}
+}
+
 // TestUserAddCLI: `sprout user add` creates an admin while no server runs;
-// the server then knows them. Duplicates, short passwords and unknown roles
+// the server then knows them, and one added while it runs. Duplicates, short passwords and unknown roles
 // are refused.
 func TestUserAddCLI(t *testing.T) {
 	data := t.TempDir()
@@ -427,6 +521,15 @@ func TestUserAddCLI(t *testing.T) {
 	m := s.me(t, s.apiToken(t, "admin@example.vn", e2ePassword))
 	if m.Email != "admin@example.vn" || m.Name != "Quản trị" || strings.Join(m.Roles, ",") != "admin,staff" {
 		t.Errorf("GET /api/v1/me = %+v; want admin@example.vn, Quản trị, admin,staff", m)
+	}
+	// While the server runs, `user add` on its data directory goes through
+	// the server's socket (a second FerretDB would refuse the busy socket).
+	r = add(e2ePassword+"\n", "--email", "judge@example.vn", "--name", "Giám khảo", "--role", "judge")
+	if r.code != 0 {
+		t.Fatalf("user add while the server runs: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if m := s.me(t, s.apiToken(t, "judge@example.vn", e2ePassword)); m.Email != "judge@example.vn" {
+		t.Errorf("the server does not know the user added while it ran: %+v", m)
 	}
 	// The refused users do not exist.
 	body, _ := json.Marshal(map[string]string{"email": "boss@example.vn", "password": e2ePassword})

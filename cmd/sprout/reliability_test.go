@@ -2,7 +2,7 @@ package main
 
 // Reliability tests of the real binary (SECURITY.md 27, 28, 29 and 31): the
 // stores run as `sprout stores` subprocesses so that they can be stopped and
-// started again on the same port and data directory while `sprout serve`
+// started again on the same socket or port and data directory while `sprout serve`
 // keeps running, and the app itself is killed (-9) or stopped (SIGTERM)
 // mid-upload.
 
@@ -382,7 +382,7 @@ type errorJSON struct {
 // unacknowledged upload may still have landed) serves it, with the bytes
 // that were sent.
 func TestKillDuringUploads(t *testing.T) {
-	st := startStores(t, t.TempDir(), "--mongo-addr", freeAddr(t), "--s3-addr", freeAddr(t))
+	st := startStores(t, t.TempDir(), "--s3-addr", freeAddr(t))
 	work := t.TempDir()
 	s := startServer(t, work, st.env...)
 	staff := addStaff(t, s, st.env, "canbo@example.vn")
@@ -566,11 +566,11 @@ func TestS3Outage(t *testing.T) {
 // TestMongoOutage (SECURITY.md 29): with the MongoDB-protocol server in its
 // own process, stopped: pages and the API answer 503 (an HTML page in
 // Vietnamese, a JSON error), /readyz names mongodb, and the app does not
-// crash. Started again on the same port and data directory, the same
+// crash. Started again on the same data directory (so the same socket), the same
 // requests succeed with no restart of the app.
 func TestMongoOutage(t *testing.T) {
-	mData, mAddr := t.TempDir(), freeAddr(t)
-	st := startStores(t, mData, "--no-s3", "--mongo-addr", mAddr)
+	mData := t.TempDir()
+	st := startStores(t, mData, "--no-s3")
 	s := startServer(t, t.TempDir(), append([]string{"SPROUT_DATA_DIR=" + t.TempDir()}, st.env...)...)
 	const email = "mai@example.vn"
 	if code, body := s.send(t, nil, http.MethodPost, "/api/v1/accounts", "application/json", applicantJSON(email)); code != http.StatusCreated {
@@ -626,7 +626,7 @@ func TestMongoOutage(t *testing.T) {
 		t.Errorf("the app logged a panic:\n%s", s.stderr.String())
 	}
 
-	startStores(t, mData, "--no-s3", "--mongo-addr", mAddr)
+	startStores(t, mData, "--no-s3")
 	deadline := time.Now().Add(recoveryTimeout)
 	for {
 		c1, _, page := home()

@@ -2,9 +2,9 @@
 // server against the same bytes PutObject-ed straight to the same S3 server,
 // in one run (SECURITY.md 8, DESIGN.md "Uploads, measured here").
 //
-// It starts `sprout stores` (embedded FerretDB and versitygw) and
-// `sprout serve` as subprocesses on free loopback ports with a temporary data
-// directory, creates a staff member (`sprout user add`), a competition and
+// It starts `sprout stores` (embedded FerretDB, on its Unix socket in the
+// data directory, and versitygw) and `sprout serve` as subprocesses on free
+// loopback ports with a temporary data directory, creates a staff member (`sprout user add`), a competition and
 // one applicant with a draft entry per concurrent upload through the API,
 // then for each concurrency level:
 //
@@ -168,15 +168,11 @@ func (b *bench) run() error {
 	data := filepath.Join(b.tmp, "data")
 
 	// The stores, on their own, as in production.
-	mongoAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
 	s3Addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	b.stores, err = start(bin, b.tmp, nil, "stores", "--data-dir", data, "--mongo-addr", mongoAddr, "--s3-addr", s3Addr, "--log-level", "warn")
+	b.stores, err = start(bin, b.tmp, nil, "stores", "--data-dir", data, "--s3-addr", s3Addr, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
