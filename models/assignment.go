@@ -46,7 +46,15 @@ const (
 const assignErrorMaxNames = 10
 
 // AssignError says why an assignment is impossible; it is a typed error the
-// HTTP layer maps to 422.
+// HTTP layer maps to 422. Entries is sorted; it is empty for
+// error.assign_per_entry, names every entry with fewer than PerEntry
+// conflict-free judges for error.assign_too_few_judges, and for
+// error.assign_unbalanced names the entries at the bottleneck (the source
+// side of a minimum cut of the flow below): there is a group of judges such
+// that these entries, even with every conflict-free judge outside the group
+// reviewing each of them, still need more reviews from the group than it can
+// take while loads stay within one of each other. Lifting a conflict between
+// one of them and a judge outside the group, or widening the panel, helps.
 type AssignError struct {
 	Key     string   // message key, e.g. "error.assign_too_few_judges", "error.assign_unbalanced", "error.assign_per_entry"
 	Entries []string // entry IDs that cannot get PerEntry conflict-free judges (when that is the reason)
@@ -170,9 +178,7 @@ func Assign(in AssignInput) (AssignResult, error) {
 
 	if flow := g.minCostFlow(src, sink, T); flow < T {
 		// The entries still reachable from the source in the residual
-		// graph form the source side of a minimum cut: together they have
-		// more reviews to place than their conflict-free judges can take
-		// while staying balanced.
+		// graph are the source side of a minimum cut (see AssignError).
 		seen := g.reachable(src)
 		var bad []string
 		for i, e := range entries {

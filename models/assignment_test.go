@@ -375,6 +375,9 @@ func TestAssignCases(t *testing.T) {
 				if feasible, _, tried := bruteForce(c.in, 1e6); tried && feasible {
 					t.Fatalf("brute force finds an assignment")
 				}
+				if ae.Key == AssignUnbalanced && !bottleneck(c.in, ae.Entries) {
+					t.Fatalf("no judge group explains %v", ae.Entries)
+				}
 				return
 			}
 			if err != nil {
@@ -533,6 +536,9 @@ func TestAssignProperties(t *testing.T) {
 				if feasibleByFlow(in) {
 					t.Fatalf("%s: independent max-flow finds a balanced assignment", name)
 				}
+				if !bottleneck(in, ae.Entries) {
+					t.Fatalf("%s: no judge group explains why %v cannot be placed", name, ae.Entries)
+				}
 			default:
 				t.Fatalf("%s: unknown key %s", name, ae.Key)
 			}
@@ -603,6 +609,39 @@ func TestAssignPropertiesLarge(t *testing.T) {
 	if assigned < 50 {
 		t.Fatalf("only %d of 150 large random panels were feasible", assigned)
 	}
+}
+
+// bottleneck reports whether some group R of judges proves that the named
+// entries cannot be placed (what AssignError documents): even with every
+// free judge outside R on each of them, they need more reviews from R than R
+// can take in a balanced assignment, |R|·⌊T/J⌋ + min(T mod J, |R|).
+func bottleneck(in AssignInput, named []string) bool {
+	js := canonJudges(in.Judges)
+	J, k := len(js), in.PerEntry
+	T := len(canonEntries(in.Entries)) * k
+	q, r := T/J, T%J
+	for mask := 0; mask < 1<<J; mask++ {
+		size := 0
+		for ji := range js {
+			if mask&(1<<ji) != 0 {
+				size++
+			}
+		}
+		need := 0
+		for _, id := range named {
+			outside := 0
+			for ji, j := range js {
+				if mask&(1<<ji) == 0 && !slices.Contains(in.Conflicts[id], j.id) {
+					outside++
+				}
+			}
+			need += max(0, k-outside)
+		}
+		if need > size*q+min(r, size) {
+			return true
+		}
+	}
+	return false
 }
 
 // feasibleByFlow decides independently (plain Ford–Fulkerson on a capacity
