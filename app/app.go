@@ -203,7 +203,9 @@ func (a *App) buildFiber() (*fiber.App, error) {
 		fc.TrustedProxies = proxies
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	return fiber.New(fc), nil
+	w := fiber.New(fc)
+	w.Server().ExpectHandler = a.expectContinue
+	return w, nil
 }
 
 // Handler returns the Fiber app (tests call its Test method).

@@ -37,22 +37,21 @@ type Decks struct {
 	Now     func() time.Time
 }
 
-// drainLimit bounds how much of a refused body is read to keep the
-// connection usable; past it the connection is closed instead.
-const drainLimit = 256 << 20
+// After the answer is known, at most drainLimit bytes of the body are read,
+// for at most drainWait, to keep the connection usable; past either the
+// connection is closed instead. On success only the closing boundary is
+// left; a refused upload is not read to its end (issue 7).
+const (
+	drainLimit = 1 << 20
+	drainWait  = 2 * time.Second
+)
 
 // receive streams the deck of the request into S3 and attaches it to the
 // entry: the pending → ready protocol of DESIGN.md. A 2xx means the bytes
 // are in S3 and the entry names them.
 func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
-	body := c.Context().RequestBodyStream()
-	defer func() {
-		if body != nil {
-			if err := uploads.Drain(body, drainLimit); err != nil {
-				c.Set(fiber.HeaderConnection, "close")
-			}
-		}
-	}()
+	body := RequestBody(c)
+	defer DrainBody(c, drainLimit, drainWait)
 	e, err := h.Entries.ownEntry(c, c.Params("id"), false)
 	if err != nil {
 		return nil, err
@@ -69,6 +68,13 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 	}
 	if body == nil {
 		return nil, &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing"}
+	}
+	// A declared length that cannot be a deck under the cap is refused
+	// before a byte of the body is read, and the connection is closed
+	// rather than drained.
+	if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > comp.Deck.MaxBytes+uploads.MaxFormOverhead {
+		c.Set(fiber.HeaderConnection, "close")
+		return nil, &uploads.TooLargeError{Limit: comp.Deck.MaxBytes}
 	}
 	u := CurrentUser(c)
 	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID)
