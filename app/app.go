@@ -33,8 +33,6 @@ const (
 	// formBodyLimit caps every request body except deck uploads, which
 	// stream and count their own bytes.
 	formBodyLimit = 1 << 20
-	// uploadSlots bounds deck uploads streaming into S3 at once.
-	uploadSlots = 6
 	// passwordHashSlots bounds argon2id runs at once (19 MiB each).
 	passwordHashSlots = 4
 	// SessionCookie is the session cookie's name.
@@ -90,7 +88,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	// mapped outside the Go heap: 60 MiB at most); more only queue, which
 	// on two cores costs no throughput (DESIGN.md targets: peak RSS
 	// ≤ 150 MB during 32 concurrent 25 MB uploads; docs/BENCHMARKS.md).
-	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log, Slots: uploads.NewSlots(uploadSlots)}
+	// One account holds at most UploadsPerAccount of them, the wait for one
+	// is bounded, and an upload trickling in under the minimum rate is cut
+	// off: one applicant cannot stall the others (issue 7).
+	lim := cfg.uploadLimits()
+	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log,
+		Slots: uploads.NewSlots(lim.UploadSlots), SlotWait: lim.UploadSlotWait, PerOwner: lim.UploadsPerAccount,
+		MinRate: uploads.MinRate{BytesPerSecond: max(lim.UploadMinRate, 0), Grace: lim.UploadRateGrace, Window: lim.UploadRateWindow}}
 	if a.views, err = views.New(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package app_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/sprout-vn/sprout/app"
 	"github.com/sprout-vn/sprout/app/apptest"
 	"github.com/sprout-vn/sprout/models"
 )
@@ -196,5 +200,239 @@ func TestHugeDeclaredDeckRefusedBeforeBody(t *testing.T) {
 				t.Fatalf("%d objects stored", n)
 			}
 		})
+	}
+}
+
+// slowUpload is an upload that sends head bytes of its body at once and
+// then one byte a second, as the attack of issue 7 did, until the server
+// answers or the test ends.
+type slowUpload struct {
+	c      *rawConn
+	answer chan slowAnswer
+}
+
+type slowAnswer struct {
+	resp *http.Response
+	body []byte
+	err  error
+}
+
+func startSlowUpload(t *testing.T, base, entryID, tok string, head int) *slowUpload {
+	t.Helper()
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), head)...)
+	ct, body := multipartBody(t, nil, "slow.pdf", pdf)
+	body = body[:head] // the file never ends
+	c := dial(t, base)
+	c.write(deckHead(entryID, tok, ct, "Transfer-Encoding: chunked") + "\r\n")
+	c.write(fmt.Sprintf("%x\r\n%s\r\n", len(body), body))
+	s := &slowUpload{c: c, answer: make(chan slowAnswer, 1)}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := io.WriteString(c.c, "1\r\nx\r\n"); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	go func() {
+		resp, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			s.answer <- slowAnswer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s.answer <- slowAnswer{resp: resp, body: b}
+	}()
+	return s
+}
+
+// secondApplicant registers another applicant with an entry in j's
+// competition and returns the entry's id and the token.
+func secondApplicant(t *testing.T, j *journey) (string, string) {
+	t.Helper()
+	c := newClient(t, j.a)
+	register(t, c, "lan@example.vn")
+	tok := token(t, c, "lan@example.vn", goodPassword)
+	r := c.jsonReq(http.MethodPost, "/api/v1/competitions/"+j.compID+"/entries", entryBody(), tok)
+	expectStatus(t, r, http.StatusCreated)
+	var ent models.Entry
+	r.json(t, &ent)
+	return ent.ID, tok
+}
+
+// putDeck uploads data over a real connection and waits at most within.
+func putDeck(t *testing.T, base, entryID, tok string, data []byte, within time.Duration) (*http.Response, []byte) {
+	t.Helper()
+	ct, body := multipartBody(t, nil, "deck.pdf", data)
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/entries/"+entryID+"/deck", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept-Language", "en")
+	resp, err := (&http.Client{Timeout: within}).Do(req)
+	if err != nil {
+		t.Fatalf("upload not answered within %s: %v", within, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+func pendingRecords(t *testing.T, j *journey) int64 {
+	t.Helper()
+	n, err := j.a.Store().DB().Collection("deck_uploads").CountDocuments(context.Background(), bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// eventually polls cond every 50 ms for up to answerWithin.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(answerWithin); !cond(); {
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %s", what, answerWithin)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The attack of issue 7, item 3: six connections of one applicant send
+// 20 KB of a PDF, then a byte a second. At most two of them (the
+// per-account limit) get an upload slot; the other four are refused at
+// once with 429, Retry-After and a message saying why. Another applicant's
+// small deck is then stored while both slow uploads still hold their
+// slots: it never waits for them. (Bound: it is answered within
+// answerWithin; with every slot taken by slow uploads of several accounts,
+// it would wait at most SPROUT_UPLOAD_SLOT_WAIT and get 503, see
+// TestUploadSlotWaitIsBounded.) Before, the six took all six slots and the
+// other deck waited until they ended.
+func TestSlowUploaderCannotStallOthers(t *testing.T) {
+	j := newJourneyWith(t, func(c *app.Config) { c.UploadRateGrace = 10 * time.Minute }) // no cut-off here
+	base := apptest.Serve(t, j.a)
+	attackEntry := newEntry(t, j)
+	victimEntry, victimTok := secondApplicant(t, j)
+
+	slow := make([]*slowUpload, 6)
+	for i := range slow {
+		slow[i] = startSlowUpload(t, base, attackEntry, j.atok, 20<<10)
+	}
+	refused := 0
+	answered := make([]bool, len(slow))
+	deadline := time.After(2 * answerWithin)
+	for refused < 4 {
+		select {
+		case <-deadline:
+			t.Fatalf("%d of the six slow uploads refused, want 4", refused)
+		default:
+		}
+		for i, s := range slow {
+			select {
+			case a := <-s.answer:
+				answered[i] = true
+				if a.err != nil {
+					t.Fatalf("slow upload: %v", a.err)
+				}
+				var e errBody
+				_ = json.Unmarshal(a.body, &e)
+				if a.resp.StatusCode != http.StatusTooManyRequests || a.resp.Header.Get("Retry-After") == "" ||
+					e.Error.Code != "too_many_uploads" || !strings.Contains(e.Error.Message, "2 uploads") {
+					t.Fatalf("refused slow upload: %d %v %s", a.resp.StatusCode, a.resp.Header, a.body)
+				}
+				refused++
+			default:
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, body := putDeck(t, base, victimEntry, victimTok, apptest.Fixture(t, "valid-deck.pdf"), answerWithin)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("other applicant's upload: %d %s", resp.StatusCode, body)
+	}
+	held := 0
+	for i, s := range slow {
+		if answered[i] {
+			continue
+		}
+		select {
+		case a := <-s.answer:
+			t.Fatalf("a slow upload ended before the other applicant's was stored: %+v", a)
+		default:
+			held++
+		}
+	}
+	if held != 2 {
+		t.Fatalf("%d slow uploads still open, want 2", held)
+	}
+}
+
+// When every slot is taken, an upload waits for one at most the configured
+// slot wait and is then answered 503 with Retry-After and a message, rather
+// than held in silence. Before, it waited as long as its request lived.
+func TestUploadSlotWaitIsBounded(t *testing.T) {
+	j := newJourneyWith(t, func(c *app.Config) {
+		c.UploadSlots, c.UploadSlotWait, c.UploadRateGrace = 1, time.Second, 10*time.Minute
+	})
+	base := apptest.Serve(t, j.a)
+	startSlowUpload(t, base, newEntry(t, j), j.atok, 20<<10)
+	// Its pending record is written once it holds the slot.
+	eventually(t, "slow upload holds the slot", func() bool { return pendingRecords(t, j) == 1 })
+	victimEntry, victimTok := secondApplicant(t, j)
+	resp, body := putDeck(t, base, victimEntry, victimTok, apptest.Fixture(t, "valid-deck.pdf"), answerWithin)
+	var e errBody
+	_ = json.Unmarshal(body, &e)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "10" ||
+		e.Error.Code != "uploads_busy" || e.Error.Message == "" {
+		t.Fatalf("upload with every slot taken: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// An upload that trickles in under the minimum rate after the grace period
+// is cut off: 408 with a message, the connection closed, its multipart
+// upload aborted, its pending record and any object removed. It sends
+// 6 MiB at once first, so that a multipart upload is under way (parts of
+// 5 MiB) when it slows down. Small configured durations keep it quick.
+// Before, it held its slot until the read timeout (10 minutes).
+func TestTooSlowUploadIsCutOff(t *testing.T) {
+	j := newJourneyWith(t, func(c *app.Config) {
+		c.UploadRateGrace, c.UploadRateWindow = time.Second, time.Second
+	})
+	base := apptest.Serve(t, j.a)
+	s := startSlowUpload(t, base, newEntry(t, j), j.atok, 6<<20)
+	var a slowAnswer
+	select {
+	case a = <-s.answer:
+	case <-time.After(2 * answerWithin):
+		t.Fatalf("slow upload not cut off within %s", 2*answerWithin)
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	var e errBody
+	_ = json.Unmarshal(a.body, &e)
+	if a.resp.StatusCode != http.StatusRequestTimeout || !a.resp.Close || e.Error.Code != "upload_too_slow" || e.Error.Message == "" {
+		t.Fatalf("cut-off answer: %d close=%v %s", a.resp.StatusCode, a.resp.Close, a.body)
+	}
+	if n := pendingRecords(t, j); n != 0 {
+		t.Fatalf("%d pending records left", n)
+	}
+	if n := countDecks(t, j); n != 0 {
+		t.Fatalf("%d objects left", n)
+	}
+	b := j.a.Bucket()
+	for u := range b.Client.ListIncompleteUploads(context.Background(), b.Name, "decks/", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		t.Fatalf("multipart upload left: %s", u.Key)
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"io"
 	"time"
 
@@ -62,9 +63,14 @@ func RequestBody(c *fiber.Ctx) io.Reader {
 // leaves more than limit unread is not read at all.
 func DrainBody(c *fiber.Ctx, limit int64, wait time.Duration) {
 	body, _ := RequestBody(c).(*endedBody)
-	if body == nil || body.err != nil || c.Response().Header.ConnectionClose() {
-		// Nothing streamed, already at its end (or broken: then the
-		// connection is closed anyway), or closing: reading would only cost.
+	if body == nil || errors.Is(body.err, io.EOF) || c.Response().Header.ConnectionClose() {
+		// Nothing streamed, already at its end, or closing anyway.
+		return
+	}
+	if body.err != nil {
+		// Broken off (a timeout, a cut-off slow upload): what is left
+		// on the connection is not a request.
+		c.Set(fiber.HeaderConnection, "close")
 		return
 	}
 	if cl := c.Request().Header.ContentLength(); cl >= 0 && int64(cl)-body.n > limit {

@@ -49,9 +49,14 @@ const (
 // receive streams the deck of the request into S3 and attaches it to the
 // entry: the pending → ready protocol of DESIGN.md. A 2xx means the bytes
 // are in S3 and the entry names them.
-func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
+func (h *Decks) receive(c *fiber.Ctx) (_ *models.Deck, err error) {
 	body := RequestBody(c)
 	defer DrainBody(c, drainLimit, drainWait)
+	defer func() {
+		if s := retryAfter(err); s != "" {
+			c.Set(fiber.HeaderRetryAfter, s)
+		}
+	}()
 	e, err := h.Entries.ownEntry(c, c.Params("id"), false)
 	if err != nil {
 		return nil, err
@@ -77,7 +82,8 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 		return nil, &uploads.TooLargeError{Limit: comp.Deck.MaxBytes}
 	}
 	u := CurrentUser(c)
-	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID)
+	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID,
+		uploads.Interrupt(interruptRead(c)))
 	if err != nil {
 		return nil, err
 	}
@@ -128,10 +134,40 @@ func (h *Decks) FormPost(c *fiber.Ctx) error {
 	return c.Redirect("/entries/"+c.Params("id"), fiber.StatusSeeOther)
 }
 
+// interruptRead makes a Read of c's body that is blocked on the client
+// return at once, and every later one fail: the connection is closed after
+// the answer (see DrainBody).
+func interruptRead(c *fiber.Ctx) func() {
+	conn := c.Context().Conn()
+	return func() {
+		if conn != nil {
+			_ = conn.SetReadDeadline(time.Now())
+		}
+	}
+}
+
+// Retry-After, in seconds, of the refusals that say "later": a slot frees
+// within seconds; an account's own uploads take longer to finish.
+const (
+	retryBusy    = "10"
+	retryTooMany = "30"
+)
+
+func retryAfter(err error) string {
+	switch {
+	case errors.Is(err, uploads.ErrBusy):
+		return retryBusy
+	case errors.Is(err, uploads.ErrTooManyUploads):
+		return retryTooMany
+	}
+	return ""
+}
+
 // deckError turns the pipeline's errors into answers the user understands.
 func deckError(err error) error {
 	var ute *uploads.UnsupportedTypeError
 	var zb *uploads.ZipBombError
+	var many *uploads.TooManyUploadsError
 	switch {
 	case errors.As(err, &ute):
 		return &HTTPError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_type", Key: "error.deck_type", Args: []any{"Found", ute.Found}, Err: err}
@@ -141,6 +177,12 @@ func deckError(err error) error {
 		return &HTTPError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.deck_too_large", Err: err}
 	case errors.Is(err, uploads.ErrNoFile), errors.Is(err, uploads.ErrBadMultipart):
 		return &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing", Err: err}
+	case errors.As(err, &many):
+		return &HTTPError{Status: fiber.StatusTooManyRequests, Code: "too_many_uploads", Key: "error.deck_too_many_uploads", Args: []any{"Max", many.Max}, Err: err}
+	case errors.Is(err, uploads.ErrBusy):
+		return &HTTPError{Status: fiber.StatusServiceUnavailable, Code: "uploads_busy", Key: "error.deck_busy", Err: err}
+	case errors.Is(err, uploads.ErrTooSlow):
+		return &HTTPError{Status: fiber.StatusRequestTimeout, Code: "upload_too_slow", Key: "error.deck_too_slow", Err: err}
 	case errors.Is(err, uploads.ErrStorageUnavailable):
 		return &HTTPError{Status: fiber.StatusServiceUnavailable, Code: "storage_unavailable", Key: "error.storage_unavailable", Err: err}
 	}

@@ -101,12 +101,26 @@ type Decks struct {
 	// wait (their clients are held back by TCP) until a slot frees or their
 	// request is cancelled. nil means no bound; make it with NewSlots.
 	Slots Slots
+	// SlotWait bounds the wait for a slot: past it Receive fails with
+	// ErrBusy rather than keep the client waiting in silence. Zero waits
+	// as long as the request lives.
+	SlotWait time.Duration
+	// PerOwner caps the uploads one owner (account) may have in progress
+	// at once, so that one applicant cannot take every slot; another one
+	// fails at once with ErrTooManyUploads. Zero means no cap. It is
+	// counted per Decks, i.e. per instance, as the slots are.
+	PerOwner int
+	// MinRate cuts off uploads that arrive too slowly (ErrTooSlow), so a
+	// trickling client holds a slot for a bounded time. The zero value
+	// sets no minimum.
+	MinRate MinRate
 	// Log receives failures to clean up after a failed upload (the
 	// sweeper retries those); nil discards them.
 	Log *slog.Logger
 
 	poolOnce sync.Once
 	pool     *bufferPool // part buffers; see buffers
+	owners   ownerCounts // uploads in progress per owner; see PerOwner
 }
 
 // StoredDeck describes a deck Receive has stored.
@@ -133,6 +147,16 @@ type ReceiveOption func(*receiveOptions)
 
 type receiveOptions struct {
 	beforeStore func(fields map[string]string) error
+	interrupt   func()
+}
+
+// Interrupt gives Receive a way to make a Read of the body that is blocked
+// on the client return (the app sets the connection's read deadline to
+// now). Receive calls fn when it cuts off an upload that arrives more
+// slowly than Decks.MinRate; without it, the cut takes effect at the next
+// Read that returns.
+func Interrupt(fn func()) ReceiveOption {
+	return func(o *receiveOptions) { o.interrupt = fn }
 }
 
 // BeforeStore makes Receive call fn with the form fields that precede the
@@ -162,7 +186,10 @@ func BeforeStore(fn func(fields map[string]string) error) ReceiveOption {
 // record; what it cannot remove because S3 or MongoDB is unreachable, Sweep
 // removes later.
 //
-// Errors: those of ReadUntilFile (ErrBadMultipart, ErrNoFile), fn's from
+// Errors: ErrTooManyUploads (wrapped) when owner has PerOwner uploads in
+// progress, before anything is read; ErrBusy (wrapped) when no slot freed
+// within SlotWait; ErrTooSlow when the body arrived more slowly than
+// MinRate; those of ReadUntilFile (ErrBadMultipart, ErrNoFile), fn's from
 // BeforeStore, *UnsupportedTypeError (not a PDF or PPTX, checked before
 // anything is stored), *TooLargeError (ErrTooLarge) past maxBytes with or
 // without a Content-Length, *ZipBombError, ErrStorageUnavailable (wrapped)
@@ -182,6 +209,13 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	for _, opt := range opts {
 		opt(&o)
 	}
+	releaseOwner, err := d.acquireOwner(owner)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseOwner()
+	body, stopGuard := guardRate(body, d.MinRate, o.interrupt)
+	defer stopGuard()
 	// mime/multipart reads its input 4 KiB at a time; straight from a
 	// streamed request body each of those reads is a read(2) (fasthttp
 	// reads into the caller's buffer when it is as large as its own).
@@ -207,14 +241,11 @@ func (d *Decks) Receive(ctx context.Context, body io.Reader, contentType string,
 	}
 	name := NameForKind(fp.Filename, storedKind(kind))
 
-	if d.Slots != nil {
-		select {
-		case d.Slots <- struct{}{}:
-			defer func() { <-d.Slots }()
-		case <-ctx.Done():
-			return nil, fmt.Errorf("uploads: waiting for an upload slot: %w", ctx.Err())
-		}
+	releaseSlot, err := d.acquireSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer releaseSlot()
 	key := KeyPrefix + uuid.NewString()
 	// The pending record is written while the first part is read from
 	// the client, but nothing is sent to S3 before it exists (put waits

@@ -121,7 +121,7 @@ func ReadUntilFile(body io.Reader, contentType, field string) (*FilePart, error)
 // rest malformed multipart.
 func bodyError(err error) error {
 	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) || errors.Is(err, ErrBadMultipart) {
+	if errors.As(err, &tooLarge) || errors.Is(err, ErrBadMultipart) || errors.Is(err, ErrTooSlow) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrBadMultipart, err)
