@@ -436,3 +436,38 @@ func TestTooSlowUploadIsCutOff(t *testing.T) {
 		t.Fatalf("multipart upload left: %s", u.Key)
 	}
 }
+
+// An upload that ends after the competition's deadline is not attached:
+// 409 deadline_passed, its object and pending record removed, the entry
+// without a deck. The upload starts before the deadline (it has its pending
+// record), then the injected clock passes closes_at, then the rest of the
+// file arrives. Before, only the draft status was checked again and the
+// deck was attached.
+func TestUploadEndingAfterDeadlineNotAttached(t *testing.T) {
+	j := newJourney(t)
+	base := apptest.Serve(t, j.a)
+	entryID := newEntry(t, j)
+	ct, body := multipartBody(t, nil, "deck.pdf", apptest.Fixture(t, "valid-deck.pdf"))
+	c := dial(t, base)
+	c.write(deckHead(entryID, j.atok, ct, "Transfer-Encoding: chunked") + "\r\n")
+	first := len(body) / 2
+	c.write(fmt.Sprintf("%x\r\n%s\r\n", first, body[:first]))
+	eventually(t, "upload under way", func() bool { return pendingRecords(t, j) == 1 })
+	j.clk.set(time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC)) // closes_at was 16:59:59 UTC
+	c.writeChunked(body[first:], 64<<10)
+	resp, got := c.answer(answerWithin)
+	var e errBody
+	_ = json.Unmarshal(got, &e)
+	if resp.StatusCode != http.StatusConflict || e.Error.Code != "deadline_passed" || e.Error.Message == "" {
+		t.Fatalf("upload ending after the deadline: %d %s", resp.StatusCode, got)
+	}
+	if ent := entryOf(t, j, entryID); ent.Deck != nil || len(ent.DeckHistory) != 0 {
+		t.Fatalf("entry names a deck: %+v", ent.Deck)
+	}
+	if n := countDecks(t, j); n != 0 {
+		t.Fatalf("%d objects left", n)
+	}
+	if n := pendingRecords(t, j); n != 0 {
+		t.Fatalf("%d records left", n)
+	}
+}

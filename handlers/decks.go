@@ -87,8 +87,17 @@ func (h *Decks) receive(c *fiber.Ctx) (_ *models.Deck, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The deadline (and the competition's status) is checked again now the
+	// upload has ended: one that ends after closes_at is not attached. The
+	// deck counts as received at ended, the time it is stamped with.
+	ended := h.Now()
+	if err := h.stillOpen(Ctx(c), e.CompetitionID, ended); err != nil {
+		// Nothing was attached, so the object can go whatever the error.
+		_ = h.Decks.Discard(context.WithoutCancel(Ctx(c)), stored.Key)
+		return nil, err
+	}
 	d := models.Deck{Key: stored.Key, Filename: stored.Filename, Size: stored.Size, SHA256: stored.SHA256,
-		ContentType: stored.ContentType, UploadedAt: h.Now().UTC(), UploadedBy: u.ID}
+		ContentType: stored.ContentType, UploadedAt: ended.UTC(), UploadedBy: u.ID}
 	if err := h.Store.AttachDeckAt(Ctx(c), e.ID, e.Version, d); err != nil {
 		// Only a clear refusal discards the object: when the database is
 		// unreachable the write may have landed, and the sweeper (which
@@ -105,6 +114,22 @@ func (h *Decks) receive(c *fiber.Ctx) (_ *models.Deck, err error) {
 	// the request's path (on two cores at 16 uploads at once, each write
 	// there cost tens of milliseconds: sproutbench, docs/BENCHMARKS.md).
 	return &d, nil
+}
+
+// stillOpen re-reads the competition (by _id: fast on every backend) and
+// says whether it still takes entries at t.
+func (h *Decks) stillOpen(ctx context.Context, compID string, t time.Time) error {
+	comp, err := h.Entries.Store.CompetitionByID(ctx, compID)
+	if err != nil {
+		return err
+	}
+	if comp.AcceptsEntries(t) {
+		return nil
+	}
+	if err := deadlineError(comp, t); !errors.Is(err, models.ErrDeadlinePassed) {
+		return err
+	}
+	return &HTTPError{Status: fiber.StatusConflict, Code: "deadline_passed", Key: "error.deck_closed", Err: models.ErrDeadlinePassed}
 }
 
 // APIPut handles PUT /api/v1/entries/:id/deck (multipart field "deck").
