@@ -145,7 +145,8 @@ func (a *App) openStores(ctx context.Context) error {
 	} else {
 		a.log.Info("using MongoDB", "uri", redactURI(uri), "database", cfg.MongoDatabase)
 	}
-	s3cfg := uploads.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure}
+	s3cfg := uploads.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure,
+		PublicURL: cfg.S3PublicURL}
 	if cfg.S3Endpoint == "" {
 		dir := filepath.Join(cfg.DataDir, "objects")
 		s, err := embedded.StartS3(ctx, embedded.S3Config{Dir: dir, Addr: "127.0.0.1:0", CredentialsFile: filepath.Join(cfg.DataDir, "s3-credentials.json"), Logger: a.log})

@@ -35,9 +35,9 @@ type Config struct {
 	MailFrom       string // SPROUT_MAIL_FROM
 	TrustedProxies string // SPROUT_TRUSTED_PROXIES
 	LogLevel       string // SPROUT_LOG_LEVEL
-	// S3PublicURL is the S3 address browsers can reach (scheme, host and
-	// optional path prefix); presigned download links are made against
-	// it. Empty: downloads stream through the app (SPROUT_S3_PUBLIC_URL).
+	// S3PublicURL is the S3 address browsers can reach (scheme and host);
+	// presigned download links are made for it. Empty: ?redirect=1
+	// downloads stream through the app (SPROUT_S3_PUBLIC_URL).
 	S3PublicURL string
 
 	// Deck upload limits; a zero value means the default (uploadLimits).
@@ -209,8 +209,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if c.S3PublicURL != "" {
-		if u, err := url.Parse(c.S3PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return &ConfigError{"SPROUT_S3_PUBLIC_URL", "must be an http(s) URL such as https://files.sprout.example.vn"}
+		if u, err := url.Parse(c.S3PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return &ConfigError{"SPROUT_S3_PUBLIC_URL", "must be http(s)://host[:port] without a path, such as https://files.sprout.example.vn"}
 		}
 	}
 	switch c.LogLevel {

@@ -35,6 +35,10 @@ type Decks struct {
 	Store   DeckStore
 	Decks   DeckPipeline
 	Now     func() time.Time
+	// Redirect allows ?redirect=1 downloads to answer with a presigned URL:
+	// only when the URL's S3 address is one browsers can reach
+	// (SPROUT_S3_PUBLIC_URL); otherwise they are streamed like the rest.
+	Redirect bool
 }
 
 // After the answer is known, at most drainLimit bytes of the body are read,
@@ -215,8 +219,8 @@ func deckError(err error) error {
 }
 
 // Download handles GET /api/v1/entries/:id/deck: the same authorisation as
-// reading the entry, then the bytes as an attachment, or with ?redirect=1 a
-// presigned URL that expires within minutes.
+// reading the entry, then the bytes as an attachment, or with ?redirect=1
+// (when Redirect allows it) a presigned URL that expires within minutes.
 func (h *Decks) Download(c *fiber.Ctx) error {
 	e, err := h.Entries.ownEntry(c, c.Params("id"), true)
 	if err != nil {
@@ -226,7 +230,7 @@ func (h *Decks) Download(c *fiber.Ctx) error {
 		return models.ErrNotFound
 	}
 	u := CurrentUser(c)
-	if c.Query("redirect") == "1" {
+	if c.Query("redirect") == "1" && h.Redirect {
 		link, err := h.Decks.PresignDownload(Ctx(c), e.Deck.Key, e.Deck.Filename, 5*time.Minute)
 		if err != nil {
 			return deckError(err)

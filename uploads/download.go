@@ -40,7 +40,7 @@ func (d *Decks) Open(ctx context.Context, key string) (*minio.Object, minio.Obje
 }
 
 // PresignDownload returns a URL that downloads the deck under key without
-// credentials for ttl (at most MaxPresignTTL; DefaultPresignTTL if ttl is
+// credentials for ttl, signed for the bucket's public URL if it has one (at most MaxPresignTTL; DefaultPresignTTL if ttl is
 // not positive). The response carries Content-Disposition: attachment with
 // filename, and the content type that filename's extension names (pass
 // StoredDeck.Filename, whose extension matches the content). Check that the
@@ -60,7 +60,11 @@ func (d *Decks) PresignDownload(ctx context.Context, key, filename string, ttl t
 	params := url.Values{}
 	params.Set("response-content-disposition", ContentDisposition(filename))
 	params.Set("response-content-type", contentTypeForName(filename))
-	u, err := d.Bucket.Client.PresignedGetObject(ctx, d.Bucket.Name, key, ttl, params)
+	cl, err := d.Bucket.presigner(ctx)
+	if err != nil {
+		return nil, storageError("presign "+key, err)
+	}
+	u, err := cl.PresignedGetObject(ctx, d.Bucket.Name, key, ttl, params)
 	if err != nil {
 		// Signing is local, but minio-go may first ask the server for
 		// the bucket's region.
