@@ -33,8 +33,6 @@ const (
 	// formBodyLimit caps every request body except deck uploads, which
 	// stream and count their own bytes.
 	formBodyLimit = 1 << 20
-	// uploadSlots bounds deck uploads streaming into S3 at once.
-	uploadSlots = 6
 	// passwordHashSlots bounds argon2id runs at once (19 MiB each).
 	passwordHashSlots = 4
 	// SessionCookie is the session cookie's name.
@@ -90,7 +88,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	// mapped outside the Go heap: 60 MiB at most); more only queue, which
 	// on two cores costs no throughput (DESIGN.md targets: peak RSS
 	// ≤ 150 MB during 32 concurrent 25 MB uploads; docs/BENCHMARKS.md).
-	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log, Slots: uploads.NewSlots(uploadSlots)}
+	// One account holds at most UploadsPerAccount of them, the wait for one
+	// is bounded, and an upload trickling in under the minimum rate is cut
+	// off: one applicant cannot stall the others (issue 7).
+	lim := cfg.uploadLimits()
+	a.decks = &uploads.Decks{Bucket: a.bucket, Pending: a.store, Now: a.now, Log: log,
+		Slots: uploads.NewSlots(lim.UploadSlots), SlotWait: lim.UploadSlotWait, PerOwner: lim.UploadsPerAccount,
+		MinRate: uploads.MinRate{BytesPerSecond: max(lim.UploadMinRate, 0), Grace: lim.UploadRateGrace, Window: lim.UploadRateWindow}}
 	if a.views, err = views.New(); err != nil {
 		return nil, err
 	}
@@ -141,7 +145,8 @@ func (a *App) openStores(ctx context.Context) error {
 	} else {
 		a.log.Info("using MongoDB", "uri", redactURI(uri), "database", cfg.MongoDatabase)
 	}
-	s3cfg := uploads.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure}
+	s3cfg := uploads.S3Config{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, Secure: cfg.S3Secure,
+		PublicURL: cfg.S3PublicURL}
 	if cfg.S3Endpoint == "" {
 		dir := filepath.Join(cfg.DataDir, "objects")
 		s, err := embedded.StartS3(ctx, embedded.S3Config{Dir: dir, Addr: "127.0.0.1:0", CredentialsFile: filepath.Join(cfg.DataDir, "s3-credentials.json"), Logger: a.log})
@@ -203,7 +208,9 @@ func (a *App) buildFiber() (*fiber.App, error) {
 		fc.TrustedProxies = proxies
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	return fiber.New(fc), nil
+	w := fiber.New(fc)
+	w.Server().ExpectHandler = a.expectContinue
+	return w, nil
 }
 
 // Handler returns the Fiber app (tests call its Test method).

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is read once from the environment (flags mirror every variable)
@@ -34,7 +35,32 @@ type Config struct {
 	MailFrom       string // SPROUT_MAIL_FROM
 	TrustedProxies string // SPROUT_TRUSTED_PROXIES
 	LogLevel       string // SPROUT_LOG_LEVEL
+	// S3PublicURL is the S3 address browsers can reach (scheme and host);
+	// presigned download links are made for it. Empty: ?redirect=1
+	// downloads stream through the app (SPROUT_S3_PUBLIC_URL).
+	S3PublicURL string
+
+	// Deck upload limits; a zero value means the default (uploadLimits).
+	UploadSlots       int           // SPROUT_UPLOAD_SLOTS: uploads streaming at once (6)
+	UploadsPerAccount int           // SPROUT_UPLOADS_PER_ACCOUNT: at once per account (2)
+	UploadSlotWait    time.Duration // SPROUT_UPLOAD_SLOT_WAIT: longest wait for a slot before 503 (5s)
+	UploadMinRate     int64         // SPROUT_UPLOAD_MIN_RATE: bytes/s after the grace; negative: none (8 KiB/s)
+	UploadRateGrace   time.Duration // SPROUT_UPLOAD_RATE_GRACE: before the minimum applies (10s)
+	UploadRateWindow  time.Duration // the rate is averaged over this much waiting (5s)
+
+	// Raw text of the numeric variables, parsed by LoadConfig.
+	rawSlots, rawPerAccount, rawSlotWait, rawMinRate, rawGrace string
 }
+
+// Defaults of the deck upload limits (Config.Upload*).
+const (
+	DefaultUploadSlots       = 6
+	DefaultUploadsPerAccount = 2
+	DefaultUploadSlotWait    = 5 * time.Second
+	DefaultUploadMinRate     = 8 << 10
+	DefaultUploadRateGrace   = 10 * time.Second
+	DefaultUploadRateWindow  = 5 * time.Second
+)
 
 // ConfigError names the variable that is wrong.
 type ConfigError struct {
@@ -67,6 +93,12 @@ func (c *Config) vars() []envVar {
 		{"SPROUT_MAIL_FROM", "mail-from", "", "From address of e-mails; default Sprout <no-reply@HOST of SPROUT_BASE_URL>", false, &c.MailFrom},
 		{"SPROUT_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed", false, &c.TrustedProxies},
 		{"SPROUT_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, &c.LogLevel},
+		{"SPROUT_S3_PUBLIC_URL", "s3-public-url", "", "S3 URL browsers can reach, for presigned download links; empty streams downloads through the app", false, &c.S3PublicURL},
+		{"SPROUT_UPLOAD_SLOTS", "upload-slots", "6", "deck uploads streaming to S3 at once", false, &c.rawSlots},
+		{"SPROUT_UPLOADS_PER_ACCOUNT", "uploads-per-account", "2", "deck uploads one account may have in progress at once", false, &c.rawPerAccount},
+		{"SPROUT_UPLOAD_SLOT_WAIT", "upload-slot-wait", "5s", "longest wait for an upload slot before 503", false, &c.rawSlotWait},
+		{"SPROUT_UPLOAD_MIN_RATE", "upload-min-rate", "8192", "slowest upload accepted after the grace period, bytes per second; 0 turns it off", false, &c.rawMinRate},
+		{"SPROUT_UPLOAD_RATE_GRACE", "upload-rate-grace", "10s", "how long an upload may be slower than SPROUT_UPLOAD_MIN_RATE", false, &c.rawGrace},
 	}
 }
 
@@ -94,6 +126,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.S3Secure, "s3-secure", secure, "use HTTPS to reach S3 (SPROUT_S3_SECURE)")
 	if err := fs.Parse(args); err != nil {
 		return c, &ConfigError{"flags", err.Error()}
+	}
+	if err := c.parseUploadLimits(); err != nil {
+		return c, err
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
@@ -173,12 +208,76 @@ func (c *Config) Validate() error {
 	if _, err := c.trustedProxies(); err != nil {
 		return err
 	}
+	if c.S3PublicURL != "" {
+		if u, err := url.Parse(c.S3PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return &ConfigError{"SPROUT_S3_PUBLIC_URL", "must be http(s)://host[:port] without a path, such as https://files.sprout.example.vn"}
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return &ConfigError{"SPROUT_LOG_LEVEL", "must be debug, info, warn or error"}
 	}
 	return nil
+}
+
+// parseUploadLimits reads the upload variables' text into their fields.
+func (c *Config) parseUploadLimits() error {
+	ints := []struct {
+		name, raw string
+		dst       *int
+	}{{"SPROUT_UPLOAD_SLOTS", c.rawSlots, &c.UploadSlots}, {"SPROUT_UPLOADS_PER_ACCOUNT", c.rawPerAccount, &c.UploadsPerAccount}}
+	for _, v := range ints {
+		n, err := strconv.Atoi(strings.TrimSpace(v.raw))
+		if err != nil || n < 1 || n > 1000 {
+			return &ConfigError{v.name, fmt.Sprintf("%q is not a whole number from 1 to 1000", v.raw)}
+		}
+		*v.dst = n
+	}
+	durs := []struct {
+		name, raw string
+		dst       *time.Duration
+	}{{"SPROUT_UPLOAD_SLOT_WAIT", c.rawSlotWait, &c.UploadSlotWait}, {"SPROUT_UPLOAD_RATE_GRACE", c.rawGrace, &c.UploadRateGrace}}
+	for _, v := range durs {
+		d, err := time.ParseDuration(strings.TrimSpace(v.raw))
+		if err != nil || d < time.Second || d > 10*time.Minute {
+			return &ConfigError{v.name, fmt.Sprintf("%q is not a duration from 1s to 10m (such as 5s)", v.raw)}
+		}
+		*v.dst = d
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(c.rawMinRate), 10, 64)
+	if err != nil || n < 0 || n > 1<<30 {
+		return &ConfigError{"SPROUT_UPLOAD_MIN_RATE", fmt.Sprintf("%q is not a number of bytes per second (0 turns the minimum off)", c.rawMinRate)}
+	}
+	c.UploadMinRate = n
+	if n == 0 {
+		c.UploadMinRate = -1
+	}
+	return nil
+}
+
+// uploadLimits returns the upload limits with defaults for zero values.
+func (c *Config) uploadLimits() Config {
+	l := *c
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if l.UploadSlots <= 0 {
+		l.UploadSlots = DefaultUploadSlots
+	}
+	if l.UploadsPerAccount <= 0 {
+		l.UploadsPerAccount = DefaultUploadsPerAccount
+	}
+	if l.UploadMinRate == 0 {
+		l.UploadMinRate = DefaultUploadMinRate
+	}
+	def(&l.UploadSlotWait, DefaultUploadSlotWait)
+	def(&l.UploadRateGrace, DefaultUploadRateGrace)
+	def(&l.UploadRateWindow, DefaultUploadRateWindow)
+	return l
 }
 
 func validPort(p string) bool {

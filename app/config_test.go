@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -18,7 +19,9 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:8080" || cfg.DataDir != "./data" || cfg.MongoURI != "" || cfg.S3Endpoint != "" ||
-		cfg.MongoDatabase != "sprout" || cfg.S3Bucket != "sprout-decks" || cfg.BaseURL != "http://127.0.0.1:8080" || cfg.Secure() {
+		cfg.MongoDatabase != "sprout" || cfg.S3Bucket != "sprout-decks" || cfg.BaseURL != "http://127.0.0.1:8080" || cfg.Secure() ||
+		cfg.UploadSlots != 6 || cfg.UploadsPerAccount != 2 || cfg.UploadSlotWait != 5*time.Second || cfg.UploadMinRate != 8192 ||
+		cfg.UploadRateGrace != 10*time.Second || cfg.S3PublicURL != "" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }
@@ -43,19 +46,25 @@ func TestConfigFlagsAndFiles(t *testing.T) {
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"SPROUT_ADDR":             {"SPROUT_ADDR": "nonsense"},
-		"SPROUT_MONGODB_URI":      {"SPROUT_MONGODB_URI": "postgres://x"},
-		"SPROUT_MONGODB_DATABASE": {"SPROUT_MONGODB_DATABASE": "a b"},
-		"SPROUT_S3_ENDPOINT":      {"SPROUT_S3_ENDPOINT": "http://minio:9000"},
-		"SPROUT_S3_ACCESS_KEY":    {"SPROUT_S3_ENDPOINT": "minio:9000"},
-		"SPROUT_S3_SECRET_KEY":    {"SPROUT_S3_ENDPOINT": "minio:9000", "SPROUT_S3_ACCESS_KEY": "k"},
-		"SPROUT_S3_BUCKET":        {"SPROUT_S3_BUCKET": "Bad_Bucket"},
-		"SPROUT_S3_SECURE":        {"SPROUT_S3_SECURE": "perhaps"},
-		"SPROUT_BASE_URL":         {"SPROUT_BASE_URL": "ftp://x"},
-		"SPROUT_SMTP_URL":         {"SPROUT_SMTP_URL": "mail.example.vn"},
-		"SPROUT_TRUSTED_PROXIES":  {"SPROUT_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"},
-		"SPROUT_LOG_LEVEL":        {"SPROUT_LOG_LEVEL": "loud"},
-		"SPROUT_MAIL_FROM":        {"SPROUT_MAIL_FROM": "not an address"},
+		"SPROUT_ADDR":                {"SPROUT_ADDR": "nonsense"},
+		"SPROUT_MONGODB_URI":         {"SPROUT_MONGODB_URI": "postgres://x"},
+		"SPROUT_MONGODB_DATABASE":    {"SPROUT_MONGODB_DATABASE": "a b"},
+		"SPROUT_S3_ENDPOINT":         {"SPROUT_S3_ENDPOINT": "http://minio:9000"},
+		"SPROUT_S3_ACCESS_KEY":       {"SPROUT_S3_ENDPOINT": "minio:9000"},
+		"SPROUT_S3_SECRET_KEY":       {"SPROUT_S3_ENDPOINT": "minio:9000", "SPROUT_S3_ACCESS_KEY": "k"},
+		"SPROUT_S3_BUCKET":           {"SPROUT_S3_BUCKET": "Bad_Bucket"},
+		"SPROUT_S3_SECURE":           {"SPROUT_S3_SECURE": "perhaps"},
+		"SPROUT_BASE_URL":            {"SPROUT_BASE_URL": "ftp://x"},
+		"SPROUT_SMTP_URL":            {"SPROUT_SMTP_URL": "mail.example.vn"},
+		"SPROUT_TRUSTED_PROXIES":     {"SPROUT_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"},
+		"SPROUT_LOG_LEVEL":           {"SPROUT_LOG_LEVEL": "loud"},
+		"SPROUT_MAIL_FROM":           {"SPROUT_MAIL_FROM": "not an address"},
+		"SPROUT_S3_PUBLIC_URL":       {"SPROUT_S3_PUBLIC_URL": "files.example.vn"},
+		"SPROUT_UPLOAD_SLOTS":        {"SPROUT_UPLOAD_SLOTS": "0"},
+		"SPROUT_UPLOADS_PER_ACCOUNT": {"SPROUT_UPLOADS_PER_ACCOUNT": "two"},
+		"SPROUT_UPLOAD_SLOT_WAIT":    {"SPROUT_UPLOAD_SLOT_WAIT": "5"},
+		"SPROUT_UPLOAD_MIN_RATE":     {"SPROUT_UPLOAD_MIN_RATE": "-1"},
+		"SPROUT_UPLOAD_RATE_GRACE":   {"SPROUT_UPLOAD_RATE_GRACE": "1h"},
 		"SPROUT_S3_SECRET_KEY_FILE": {"SPROUT_S3_ENDPOINT": "m:9000", "SPROUT_S3_ACCESS_KEY": "k",
 			"SPROUT_S3_SECRET_KEY_FILE": "/nonexistent/secret"},
 	}

@@ -5,9 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/sprout-vn/sprout/app/apptest"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +17,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/sprout-vn/sprout/app"
+	"github.com/sprout-vn/sprout/app/apptest"
 	"github.com/sprout-vn/sprout/models"
 )
 
@@ -150,12 +152,45 @@ func TestDeckUploadAPI(t *testing.T) {
 	otok := token(t, other, "x@example.vn", goodPassword)
 	expectStatus(t, other.jsonReq(http.MethodGet, path, nil, otok), http.StatusNotFound)
 	expectStatus(t, other.upload(http.MethodPut, path, otok, "d.pdf", pdf), http.StatusNotFound)
-	// A presigned redirect expires within minutes and names the file.
+	// Without a public S3 URL, ?redirect=1 streams the bytes too rather
+	// than redirect a browser to the internal S3 address (see
+	// TestDeckRedirectUsesPublicS3URL).
 	r = j.appl.jsonReq(http.MethodGet, path+"?redirect=1", nil, j.atok)
+	expectStatus(t, r, http.StatusOK)
+	if r.Header.Get("Location") != "" || !bytes.Equal(r.body, apptest.Fixture(t, "valid-deck.pptx")) ||
+		!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("?redirect=1 without a public S3 URL: %d %v", r.StatusCode, r.Header)
+	}
+}
+
+// With SPROUT_S3_PUBLIC_URL set, ?redirect=1 answers with a presigned URL
+// for that address (here the test gateway under the name localhost, which
+// the internal endpoint 127.0.0.1 is not), which expires within minutes,
+// names the file, and works. Before, the URL named the internal endpoint,
+// unreachable for remote browsers.
+func TestDeckRedirectUsesPublicS3URL(t *testing.T) {
+	host, port, err := net.SplitHostPort(stack.S3.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host == "127.0.0.1" {
+		host = "localhost"
+	}
+	scheme := "http://"
+	if stack.S3.Secure {
+		scheme = "https://"
+	}
+	public := scheme + net.JoinHostPort(host, port)
+	j := newJourneyWith(t, func(c *app.Config) { c.S3PublicURL = public })
+	entryID := newEntry(t, j)
+	path := "/api/v1/entries/" + entryID + "/deck"
+	pdf := apptest.Fixture(t, "valid-deck.pdf")
+	expectStatus(t, j.appl.upload(http.MethodPut, path, j.atok, "deck.pdf", pdf), http.StatusCreated)
+	r := j.appl.jsonReq(http.MethodGet, path+"?redirect=1", nil, j.atok)
 	expectStatus(t, r, http.StatusFound)
 	loc := r.Header.Get("Location")
-	if !strings.Contains(loc, "X-Amz-Expires=300") || !strings.Contains(loc, "response-content-disposition=attachment") {
-		t.Fatalf("presigned URL %s", loc)
+	if !strings.HasPrefix(loc, public+"/") || !strings.Contains(loc, "X-Amz-Expires=300") || !strings.Contains(loc, "response-content-disposition=attachment") {
+		t.Fatalf("presigned URL %s, want one for %s", loc, public)
 	}
 	resp, err := http.Get(loc)
 	if err != nil {
@@ -163,8 +198,14 @@ func TestDeckUploadAPI(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Equal(b, apptest.Fixture(t, "valid-deck.pptx")) {
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, pdf) {
 		t.Fatalf("presigned GET %d", resp.StatusCode)
+	}
+	// Without redirect=1 the bytes still come through the app.
+	r = j.appl.jsonReq(http.MethodGet, path, nil, j.atok)
+	expectStatus(t, r, http.StatusOK)
+	if !bytes.Equal(r.body, pdf) {
+		t.Fatal("streamed bytes differ")
 	}
 }
 

@@ -38,8 +38,18 @@ type journey struct {
 // and an open competition closing at the end of 2026 (ICT).
 func newJourney(t *testing.T) *journey {
 	t.Helper()
+	return newJourneyWith(t, nil)
+}
+
+// newJourneyWith is newJourney over a configuration that adjust changes.
+func newJourneyWith(t *testing.T, adjust func(*app.Config)) *journey {
+	t.Helper()
 	clk := newClock(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
-	a := apptest.NewApp(t, stack.Config(t), app.Options{Now: clk.now})
+	cfg := stack.Config(t)
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	a := apptest.NewApp(t, cfg, app.Options{Now: clk.now})
 	j := &journey{a: a, clk: clk, staff: newClient(t, a), appl: newClient(t, a)}
 	makeUser(t, a, "canbo@example.vn", models.RoleStaff)
 	j.stok = token(t, j.staff, "canbo@example.vn", goodPassword)

@@ -32,11 +32,14 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		a.log.LogAttrs(c.UserContext(), slog.LevelError, "request failed",
 			slog.String("request_id", rid), slog.String("path", c.Path()), slog.String("err", err.Error()))
 	}
-	if p.Status == fiber.StatusTooManyRequests {
-		c.Set(fiber.HeaderRetryAfter, "900")
-	}
-	if p.Status == fiber.StatusServiceUnavailable {
-		c.Set(fiber.HeaderRetryAfter, "30")
+	// A handler that knows better (a busy upload slot) has set its own.
+	if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		if p.Status == fiber.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, "900")
+		}
+		if p.Status == fiber.StatusServiceUnavailable {
+			c.Set(fiber.HeaderRetryAfter, "30")
+		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if isAPI(c) || wantsJSON(c) {

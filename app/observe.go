@@ -11,12 +11,14 @@ import (
 
 	"github.com/sprout-vn/sprout/app/store"
 	"github.com/sprout-vn/sprout/handlers"
-	"github.com/sprout-vn/sprout/uploads"
 )
 
-// drainCap bounds how much of an unread body is discarded to keep a
-// connection alive.
-const drainCap = 256 << 20
+// An unread body is discarded, to keep the connection alive, up to
+// drainCap bytes and for drainWait; past either, the connection is closed.
+const (
+	drainCap  = 1 << 20
+	drainWait = 2 * time.Second
+)
 
 // observe gives each request an id, times it, splits the time spent waiting
 // on MongoDB from the rest in a Server-Timing header, and logs one line.
@@ -38,11 +40,9 @@ func (a *App) observe(c *fiber.Ctx) error {
 	// A streamed body refused before it was read (CSRF, auth, a full
 	// disk…) must be read to its end, or the keep-alive connection would
 	// take its rest for the next request. Past the cap, close instead.
-	if body := c.Context().RequestBodyStream(); body != nil {
-		if derr := uploads.Drain(body, drainCap); derr != nil {
-			c.Set(fiber.HeaderConnection, "close")
-		}
-	}
+	// Through handlers.RequestBody: a chunked body a handler already read
+	// to its end must not be read again (that waits on the socket).
+	handlers.DrainBody(c, drainCap, drainWait)
 	total := time.Since(start)
 	db := timer.Total()
 	app := total - db

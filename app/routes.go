@@ -50,7 +50,8 @@ func (a *App) routes(valid *handlers.Validator) {
 	entries := &handlers.Entries{Store: nudgingStore{st, a.mailer}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
 	outbox := &handlers.Outbox{Store: st, Views: a.views, Sending: a.mailer != nil}
 	staffOnly := requireRole(models.RoleStaff, models.RoleAdmin)
-	decks := &handlers.Decks{Entries: entries, Store: st, Decks: a.decks, Now: a.now}
+	// Presigned redirects only to an S3 address browsers can reach.
+	decks := &handlers.Decks{Entries: entries, Store: st, Decks: a.decks, Now: a.now, Redirect: a.cfg.S3PublicURL != ""}
 
 	w.Get("/", home.Show)
 	w.Post("/lang", home.SetLanguage)

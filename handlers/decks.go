@@ -35,22 +35,30 @@ type Decks struct {
 	Store   DeckStore
 	Decks   DeckPipeline
 	Now     func() time.Time
+	// Redirect allows ?redirect=1 downloads to answer with a presigned URL:
+	// only when the URL's S3 address is one browsers can reach
+	// (SPROUT_S3_PUBLIC_URL); otherwise they are streamed like the rest.
+	Redirect bool
 }
 
-// drainLimit bounds how much of a refused body is read to keep the
-// connection usable; past it the connection is closed instead.
-const drainLimit = 256 << 20
+// After the answer is known, at most drainLimit bytes of the body are read,
+// for at most drainWait, to keep the connection usable; past either the
+// connection is closed instead. On success only the closing boundary is
+// left; a refused upload is not read to its end (issue 7).
+const (
+	drainLimit = 1 << 20
+	drainWait  = 2 * time.Second
+)
 
 // receive streams the deck of the request into S3 and attaches it to the
 // entry: the pending → ready protocol of DESIGN.md. A 2xx means the bytes
 // are in S3 and the entry names them.
-func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
-	body := c.Context().RequestBodyStream()
+func (h *Decks) receive(c *fiber.Ctx) (_ *models.Deck, err error) {
+	body := RequestBody(c)
+	defer DrainBody(c, drainLimit, drainWait)
 	defer func() {
-		if body != nil {
-			if err := uploads.Drain(body, drainLimit); err != nil {
-				c.Set(fiber.HeaderConnection, "close")
-			}
+		if s := retryAfter(err); s != "" {
+			c.Set(fiber.HeaderRetryAfter, s)
 		}
 	}()
 	e, err := h.Entries.ownEntry(c, c.Params("id"), false)
@@ -70,13 +78,30 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 	if body == nil {
 		return nil, &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing"}
 	}
+	// A declared length that cannot be a deck under the cap is refused
+	// before a byte of the body is read, and the connection is closed
+	// rather than drained.
+	if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > comp.Deck.MaxBytes+uploads.MaxFormOverhead {
+		c.Set(fiber.HeaderConnection, "close")
+		return nil, &uploads.TooLargeError{Limit: comp.Deck.MaxBytes}
+	}
 	u := CurrentUser(c)
-	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID)
+	stored, err := h.Decks.Receive(Ctx(c), body, c.Get(fiber.HeaderContentType), comp.Deck.MaxBytes, u.ID,
+		uploads.Interrupt(interruptRead(c)))
 	if err != nil {
 		return nil, err
 	}
+	// The deadline (and the competition's status) is checked again now the
+	// upload has ended: one that ends after closes_at is not attached. The
+	// deck counts as received at ended, the time it is stamped with.
+	ended := h.Now()
+	if err := h.stillOpen(Ctx(c), e.CompetitionID, ended); err != nil {
+		// Nothing was attached, so the object can go whatever the error.
+		_ = h.Decks.Discard(context.WithoutCancel(Ctx(c)), stored.Key)
+		return nil, err
+	}
 	d := models.Deck{Key: stored.Key, Filename: stored.Filename, Size: stored.Size, SHA256: stored.SHA256,
-		ContentType: stored.ContentType, UploadedAt: h.Now().UTC(), UploadedBy: u.ID}
+		ContentType: stored.ContentType, UploadedAt: ended.UTC(), UploadedBy: u.ID}
 	if err := h.Store.AttachDeckAt(Ctx(c), e.ID, e.Version, d); err != nil {
 		// Only a clear refusal discards the object: when the database is
 		// unreachable the write may have landed, and the sweeper (which
@@ -93,6 +118,22 @@ func (h *Decks) receive(c *fiber.Ctx) (*models.Deck, error) {
 	// the request's path (on two cores at 16 uploads at once, each write
 	// there cost tens of milliseconds: sproutbench, docs/BENCHMARKS.md).
 	return &d, nil
+}
+
+// stillOpen re-reads the competition (by _id: fast on every backend) and
+// says whether it still takes entries at t.
+func (h *Decks) stillOpen(ctx context.Context, compID string, t time.Time) error {
+	comp, err := h.Entries.Store.CompetitionByID(ctx, compID)
+	if err != nil {
+		return err
+	}
+	if comp.AcceptsEntries(t) {
+		return nil
+	}
+	if err := deadlineError(comp, t); !errors.Is(err, models.ErrDeadlinePassed) {
+		return err
+	}
+	return &HTTPError{Status: fiber.StatusConflict, Code: "deadline_passed", Key: "error.deck_closed", Err: models.ErrDeadlinePassed}
 }
 
 // APIPut handles PUT /api/v1/entries/:id/deck (multipart field "deck").
@@ -122,10 +163,40 @@ func (h *Decks) FormPost(c *fiber.Ctx) error {
 	return c.Redirect("/entries/"+c.Params("id"), fiber.StatusSeeOther)
 }
 
+// interruptRead makes a Read of c's body that is blocked on the client
+// return at once, and every later one fail: the connection is closed after
+// the answer (see DrainBody).
+func interruptRead(c *fiber.Ctx) func() {
+	conn := c.Context().Conn()
+	return func() {
+		if conn != nil {
+			_ = conn.SetReadDeadline(time.Now())
+		}
+	}
+}
+
+// Retry-After, in seconds, of the refusals that say "later": a slot frees
+// within seconds; an account's own uploads take longer to finish.
+const (
+	retryBusy    = "10"
+	retryTooMany = "30"
+)
+
+func retryAfter(err error) string {
+	switch {
+	case errors.Is(err, uploads.ErrBusy):
+		return retryBusy
+	case errors.Is(err, uploads.ErrTooManyUploads):
+		return retryTooMany
+	}
+	return ""
+}
+
 // deckError turns the pipeline's errors into answers the user understands.
 func deckError(err error) error {
 	var ute *uploads.UnsupportedTypeError
 	var zb *uploads.ZipBombError
+	var many *uploads.TooManyUploadsError
 	switch {
 	case errors.As(err, &ute):
 		return &HTTPError{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_type", Key: "error.deck_type", Args: []any{"Found", ute.Found}, Err: err}
@@ -135,6 +206,12 @@ func deckError(err error) error {
 		return &HTTPError{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.deck_too_large", Err: err}
 	case errors.Is(err, uploads.ErrNoFile), errors.Is(err, uploads.ErrBadMultipart):
 		return &HTTPError{Status: fiber.StatusBadRequest, Code: "no_file", Key: "error.deck_missing", Err: err}
+	case errors.As(err, &many):
+		return &HTTPError{Status: fiber.StatusTooManyRequests, Code: "too_many_uploads", Key: "error.deck_too_many_uploads", Args: []any{"Max", many.Max}, Err: err}
+	case errors.Is(err, uploads.ErrBusy):
+		return &HTTPError{Status: fiber.StatusServiceUnavailable, Code: "uploads_busy", Key: "error.deck_busy", Err: err}
+	case errors.Is(err, uploads.ErrTooSlow):
+		return &HTTPError{Status: fiber.StatusRequestTimeout, Code: "upload_too_slow", Key: "error.deck_too_slow", Err: err}
 	case errors.Is(err, uploads.ErrStorageUnavailable):
 		return &HTTPError{Status: fiber.StatusServiceUnavailable, Code: "storage_unavailable", Key: "error.storage_unavailable", Err: err}
 	}
@@ -142,8 +219,8 @@ func deckError(err error) error {
 }
 
 // Download handles GET /api/v1/entries/:id/deck: the same authorisation as
-// reading the entry, then the bytes as an attachment, or with ?redirect=1 a
-// presigned URL that expires within minutes.
+// reading the entry, then the bytes as an attachment, or with ?redirect=1
+// (when Redirect allows it) a presigned URL that expires within minutes.
 func (h *Decks) Download(c *fiber.Ctx) error {
 	e, err := h.Entries.ownEntry(c, c.Params("id"), true)
 	if err != nil {
@@ -153,7 +230,7 @@ func (h *Decks) Download(c *fiber.Ctx) error {
 		return models.ErrNotFound
 	}
 	u := CurrentUser(c)
-	if c.Query("redirect") == "1" {
+	if c.Query("redirect") == "1" && h.Redirect {
 		link, err := h.Decks.PresignDownload(Ctx(c), e.Deck.Key, e.Deck.Filename, 5*time.Minute)
 		if err != nil {
 			return deckError(err)

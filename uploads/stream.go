@@ -15,6 +15,10 @@ const (
 	MaxFieldBytes = 64 << 10
 	// MaxParts caps how many parts may precede the file.
 	MaxParts = 32
+	// MaxFormOverhead is the most a well-formed upload body may hold
+	// besides the file: the parts before it and the framing. A body
+	// declared longer than the file's cap plus this cannot be accepted.
+	MaxFormOverhead = MaxParts*MaxFieldBytes + 64<<10
 )
 
 // LimitReader returns a reader that passes through at most limit bytes of
@@ -117,7 +121,7 @@ func ReadUntilFile(body io.Reader, contentType, field string) (*FilePart, error)
 // rest malformed multipart.
 func bodyError(err error) error {
 	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) || errors.Is(err, ErrBadMultipart) {
+	if errors.As(err, &tooLarge) || errors.Is(err, ErrBadMultipart) || errors.Is(err, ErrTooSlow) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrBadMultipart, err)
