@@ -377,6 +377,14 @@ func slideXML(title string) string {
 <p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/><p:sp><p:nvSpPr><p:cNvPr id="2" name="Title 1"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>` + title + `</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`
 }
 
+// For the external tests (blind_copy_test.go).
+var (
+	BuildStripTestPDF  = buildPDF
+	BuildStripTestPPTX = buildPPTX
+	StripTestSecrets   = secrets
+	SecretEncodings    = encodings
+)
+
 func buildPPTX(tb testing.TB) []byte {
 	tb.Helper()
 	b := buildZip(tb, pptxEntries()...)
