@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -149,6 +150,24 @@ func TestBlindCopy(t *testing.T) {
 			_ = obj.Close()
 			if info.Size != n {
 				t.Errorf("OpenBlind size %d, want %d", info.Size, n)
+			}
+
+			// A presigned URL fetches the copy's bytes, not the original's.
+			u, err := e.decks.PresignBlindDownload(ctx, bk, "deck"+uploads.ExtensionFor(tc.kind), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Get(u.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ = io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, blind) {
+				t.Errorf("presigned GET: %d, %d bytes (copy has %d)", resp.StatusCode, len(got), len(blind))
+			}
+			if _, err := e.decks.PresignBlindDownload(ctx, key, "deck.pdf", time.Minute); !errors.Is(err, uploads.ErrNotFound) {
+				t.Errorf("PresignBlindDownload signed a deck key: %v", err)
 			}
 		})
 	}
