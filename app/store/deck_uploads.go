@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sprout-vn/sprout/models"
+	"github.com/sprout-vn/sprout/uploads"
 )
 
 // Deck upload statuses. A record is made pending before the first byte goes
@@ -166,8 +167,14 @@ func (s *Store) decksNamedByEntries(ctx context.Context, keys []string) (map[str
 	return named, nil
 }
 
-// KnownKey reports whether a record, pending or ready, names key.
+// KnownKey reports whether a record, pending or ready, names key. A deck's
+// blind copy ("decks/<uuid>.blind", uploads.BlindCopy) has no record of its
+// own: it is known while its deck is, so Sweep keeps it as long as the deck
+// and removes it once the deck is discarded.
 func (s *Store) KnownKey(ctx context.Context, key string) (bool, error) {
+	if orig, ok := uploads.OriginalKey(key); ok {
+		key = orig
+	}
 	err := s.deckUploads().FindOne(ctx, bson.M{"_id": key}, options.FindOne().SetProjection(bson.M{"_id": 1})).Err()
 	switch {
 	case err == nil:
