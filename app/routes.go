@@ -112,5 +112,8 @@ func (a *App) routes(valid *handlers.Validator) {
 	apiAdmin.Post("/:id/disable", admin.APISetDisabled(true))
 	apiAdmin.Post("/:id/enable", admin.APISetDisabled(false))
 
+	council := &handlers.Council{Store: nudgingStore{st, a.mailer}, Decks: blindDecks{a.decks}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
+	councilRoutes(w, api, council)
+
 	w.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

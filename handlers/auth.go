@@ -135,6 +135,8 @@ func homeFor(u *models.User) string {
 	switch {
 	case u.HasRole(models.RoleAdmin):
 		return "/admin/users"
+	case u.HasRole(models.RoleJudge):
+		return "/judge"
 	default:
 		return "/account"
 	}

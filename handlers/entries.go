@@ -129,14 +129,14 @@ func (h *Entries) ownEntry(c *fiber.Ctx, id string, staffMayRead bool) (*models.
 	if err != nil {
 		return nil, err
 	}
-	u := CurrentUser(c)
-	if e.LeaderID == u.ID {
-		return e, nil
+	act := EditEntry
+	if staffMayRead {
+		act = ReadEntry
 	}
-	if staffMayRead && u.HasRole(models.RoleStaff, models.RoleAdmin) {
-		return e, nil
+	if err := authorize(CurrentUser(c), act, Target{Entry: e}); err != nil {
+		return nil, fmt.Errorf("handlers: entry %s of another user: %w", id, models.ErrNotFound)
 	}
-	return nil, fmt.Errorf("handlers: entry %s of another user: %w", id, models.ErrNotFound)
+	return e, nil
 }
 
 // create makes a draft in an open competition.
@@ -229,6 +229,11 @@ func (h *Entries) update(c *fiber.Ctx, id string, req *entryRequest, version int
 func (h *Entries) APIPatch(c *fiber.Ctx) error {
 	var req entryRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	// Whether the entry exists is nobody else's business: ownership is
+	// checked before anything is said about the request.
+	if _, err := h.ownEntry(c, c.Params("id"), false); err != nil {
 		return err
 	}
 	version := ifMatch(c, req.Version)

@@ -148,7 +148,7 @@ func ruleMessages(errs models.RuleErrors, tr *views.Translator, into map[string]
 	}
 	for _, e := range errs {
 		if _, seen := into[e.Field]; !seen {
-			into[e.Field] = tr.T(e.Key)
+			into[e.Field] = tr.T(e.Key, e.TemplateArgs(tr.Lang)...)
 		}
 	}
 	return into

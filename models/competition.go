@@ -87,6 +87,11 @@ type Round struct {
 	Blind          bool        `bson:"blind" json:"blind"`
 	JudgesPerEntry int         `bson:"judges_per_entry" json:"judges_per_entry" validate:"min=0,max=50"`
 	Criteria       []Criterion `bson:"criteria" json:"criteria" validate:"max=30,dive"`
+	// BlindCommune hides the entry's commune from judges of a blind round
+	// (in a small province the commune can name the team).
+	BlindCommune bool `bson:"blind_commune,omitempty" json:"blind_commune"`
+	// ClosesAt is when judges should have finished (shown on their home).
+	ClosesAt *time.Time `bson:"closes_at,omitempty" json:"closes_at,omitempty"`
 }
 
 // Prize is an award of an edition.

@@ -42,6 +42,9 @@ func NavFor(u *models.User, path string) []NavItem {
 	items := []NavItem{{Href: "/", Key: "nav.home"}}
 	if u != nil {
 		items = append(items, NavItem{Href: "/account", Key: "nav.account"})
+		if u.HasRole(models.RoleJudge) {
+			items = append(items, NavItem{Href: "/judge", Key: "nav.judge"})
+		}
 		if u.HasRole(models.RoleStaff, models.RoleAdmin) {
 			items = append(items, NavItem{Href: "/staff", Key: "nav.staff"})
 		}

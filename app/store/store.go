@@ -102,7 +102,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		have[n] = true
 	}
 	for _, name := range []string{"users", "user_emails", "sessions", "tokens", "login_throttle", "audit",
-		"competitions", "entries", "outbox", "write_claims"} {
+		"competitions", "entries", "outbox", "write_claims", "panels", "assignments", "judge_queues"} {
 		if have[name] {
 			continue
 		}
@@ -127,6 +127,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{s.db.Collection("entries"), bson.D{{Key: "competition_id", Value: 1}, {Key: "status", Value: 1}}, false},
 		{s.db.Collection("outbox"), bson.D{{Key: "created_at", Value: 1}}, false},
 		{s.db.Collection("write_claims"), bson.D{{Key: "at", Value: 1}}, false},
+		{s.db.Collection("assignments"), bson.D{{Key: "competition_id", Value: 1}, {Key: "judge_id", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.uniq)}
