@@ -12,14 +12,14 @@ type Action int
 
 // Actions, each checked by authorize.
 const (
-	ReadEntry      Action = iota // the full entry, with the team's names and contacts
-	EditEntry                    // change it as its leader
-	ReadAsJudge                  // an assignment's (blind) entry view and deck: its judge, or a lead
-	ActAsJudge                   // score, declare a conflict, the judge's pages: the assignment's own judge only
-	ReadReviews                  // the other judges' reviews of an assignment's entry
-	LeadCouncil                  // panel, assignment, release: staff, admins and chairs
-	OverrideConflict             // chairs only
-	ReadPersonal                 // a person's own account data
+	ReadEntry        Action = iota // the full entry, with the team's names and contacts
+	EditEntry                      // change it as its leader
+	ReadAsJudge                    // an assignment's (blind) entry view and deck: its judge, or a lead
+	ActAsJudge                     // score, declare a conflict, the judge's pages: the assignment's own judge only
+	ReadReviews                    // the other judges' reviews of an assignment's entry
+	LeadCouncil                    // panel, assignment, release: staff, admins and chairs
+	OverrideConflict               // chairs only
+	ReadPersonal                   // a person's own account data
 )
 
 // Target is what an action is about; only the fields the action needs are
