@@ -38,4 +38,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanFilename -fuzztime 15s -fuzzminimizetime 2s ./uploads/
 	$(GO) test -run '^$$' -fuzz FuzzSniff -fuzztime 15s -fuzzminimizetime 2s ./uploads/
 	$(GO) test -run '^$$' -fuzz FuzzInspectOOXML -fuzztime 15s -fuzzminimizetime 2s ./uploads/
+	$(GO) test -run '^$$' -fuzz FuzzStripPPTX -fuzztime 15s -fuzzminimizetime 2s ./uploads/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeJSON -fuzztime 15s -fuzzminimizetime 2s ./handlers/

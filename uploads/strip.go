@@ -21,8 +21,9 @@ var ErrStrip = errors.New("uploads: cannot strip deck metadata")
 //
 // What is removed:
 //   - PDF: the document information dictionary (Title, Author, Subject,
-//     Keywords, Creator, Producer, dates, and any other entry) and every
-//     /Metadata (XMP) stream reference, the catalog's included; older
+//     Keywords, Creator, Producer, dates, and any other entry), every
+//     /Metadata (XMP) stream reference, the catalog's included, and the
+//     author (/T) of review annotations (comments, highlights); older
 //     revisions kept by incremental updates go too, since the file is
 //     rewritten from its current objects. See stripPDF.
 //   - PPTX: docProps/core.xml, docProps/app.xml and docProps/custom.xml are

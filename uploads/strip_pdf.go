@@ -34,6 +34,17 @@ func init() {
 // not need them.
 var pdfPrivateKeys = []string{"Metadata", "PieceInfo"}
 
+// markupAnnots are the annotation subtypes whose /T is the name of the
+// person who made them (ISO 32000-1, 12.5.6.2): a PowerPoint export of a
+// deck with review comments carries the reviewers' names there. Widget
+// annotations are not among them: their /T is a form field's name.
+var markupAnnots = map[string]bool{
+	"Text": true, "FreeText": true, "Line": true, "Square": true, "Circle": true,
+	"Polygon": true, "PolyLine": true, "Highlight": true, "Underline": true,
+	"Squiggly": true, "StrikeOut": true, "Stamp": true, "Caret": true, "Ink": true,
+	"FileAttachment": true, "Sound": true, "Redact": true, "Popup": true,
+}
+
 // stripPDF rewrites the PDF in f without its document information dictionary
 // and XMP metadata. pdfcpu parses the whole file into memory (about the
 // file's size again, more for heavily compressed object streams) and writes a
@@ -88,8 +99,8 @@ func stripPDF(ctx context.Context, f *os.File, size int64, w io.Writer, lim Limi
 	return nil
 }
 
-// removePDFMetadata drops the Info dictionary and every pdfPrivateKeys
-// entry from pctx.
+// removePDFMetadata drops the Info dictionary, every pdfPrivateKeys entry,
+// and the author (/T) of every markup annotation from pctx.
 func removePDFMetadata(pctx *model.Context) {
 	x := pctx.XRefTable
 	if x.Info != nil {
@@ -121,6 +132,9 @@ func removePDFMetadata(pctx *model.Context) {
 		}
 		for _, k := range pdfPrivateKeys {
 			d.Delete(k)
+		}
+		if st := d.NameEntry("Subtype"); st != nil && markupAnnots[*st] {
+			d.Delete("T")
 		}
 	}
 }

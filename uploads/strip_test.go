@@ -89,9 +89,11 @@ func buildPDFWith(tb testing.TB, content1Obj string) []byte {
 			` /Producer <` + pdfHexString(managerName) + `> /Title (` + companyName + ` pitch)` +
 			` /Subject <` + pdfHexString(reviewerName) + `> /Keywords (agritech, ` + companyName + `)` +
 			` /CreationDate (D:20260101120000+07'00') >>`,
-		`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 9 0 R /Resources << /Font << /F1 6 0 R >> >> >>`,
+		`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 9 0 R /Resources << /Font << /F1 6 0 R >> >> /Annots [11 0 R 12 0 R] >>`,
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content2), content2),
 		fmt.Sprintf("<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream", len(pageXMP)+1, pageXMP),
+		`<< /Type /Annot /Subtype /Text /Rect [100 100 120 120] /Contents (Check the numbers) /T <` + pdfHexString(reviewerName) + `> /P 8 0 R >>`,
+		`<< /Type /Annot /Subtype /Widget /FT /Tx /Rect [200 200 300 220] /T (team_field) /P 8 0 R >>`,
 	}
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -233,6 +235,14 @@ func TestStripPDF(t *testing.T) {
 	if kind, err := Verify(bytes.NewReader(out), int64(len(out)), Limits{}); err != nil || kind != KindPDF {
 		t.Errorf("Verify(stripped) = %v, %v", kind, err)
 	}
+	// The review comment stays, without its author; a form field keeps
+	// its name (/T means that for widgets).
+	if !bytes.Contains(all.Bytes(), []byte("Check the numbers")) {
+		t.Error("the annotation's text is gone")
+	}
+	if !bytes.Contains(all.Bytes(), []byte("team_field")) {
+		t.Error("the widget's field name is gone")
+	}
 }
 
 // TestStripPDFIncrementalUpdate: metadata kept in an earlier revision (an
@@ -246,11 +256,11 @@ func TestStripPDFIncrementalUpdate(t *testing.T) {
 	var b bytes.Buffer
 	b.Write(base)
 	off := b.Len()
-	b.WriteString("11 0 obj\n<< /Title (Updated) >>\nendobj\n")
+	b.WriteString("13 0 obj\n<< /Title (Updated) >>\nendobj\n")
 	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n11 1\n%010d 00000 n \ntrailer\n<< /Size 12 /Root 1 0 R /Info 11 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off, prevXref, x)
+	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n13 1\n%010d 00000 n \ntrailer\n<< /Size 14 /Root 1 0 R /Info 13 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off, prevXref, x)
 	in := b.Bytes()
-	if cur := readPDF(t, in); cur.Info == nil || cur.Info.ObjectNumber.Value() != 11 {
+	if cur := readPDF(t, in); cur.Info == nil || cur.Info.ObjectNumber.Value() != 13 {
 		t.Fatalf("the update is not the current revision: Info %v", cur.Info)
 	}
 	out := strip(t, "pdf", in)
