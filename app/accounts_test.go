@@ -226,4 +226,23 @@ func TestRegisterHTMLForm(t *testing.T) {
 	if u.Consents[0].Channel != "web" {
 		t.Fatalf("consent channel %q", u.Consents[0].Channel)
 	}
+
+	// The same address again, from another browser: the answer is the one
+	// a new address gets (303 to /account), nothing changes, the owner is
+	// mailed.
+	o := newClient(t, a)
+	otok := o.csrfFrom("/register")
+	v["password"] = []string{"một mật khẩu khác hẳn"}
+	r = o.form("/register", v, otok)
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/account" {
+		t.Fatalf("taken address: redirect to %q", loc)
+	}
+	if after, _ := a.Store().UserByEmail(context.Background(), "sinh@example.vn"); after.PasswordHash != u.PasswordHash {
+		t.Fatal("the owner's password changed")
+	}
+	mail, _ := a.Store().ListOutbox(context.Background(), 10)
+	if len(mail) != 1 || mail[0].To != "sinh@example.vn" {
+		t.Fatalf("owner not mailed: %+v", mail)
+	}
 }

@@ -315,7 +315,7 @@ func TestCouncilJourneyAPI(t *testing.T) {
 // plain judge, and a chair's override is logged.
 func TestConflictFreesSlot(t *testing.T) {
 	f := newCouncil(t, 4, 3)
-	f.addPanel(t, 0)
+	f.addPanel(t, 1) // judge 0 is on entry 0's team: a chair who would not see it
 	expectStatus(t, f.staff.jsonReq(http.MethodPost, f.roundPath("/assign"), map[string]any{"per_entry": 2, "seed": 7}, f.stok), http.StatusOK)
 	expectStatus(t, f.staff.jsonReq(http.MethodPost, f.roundPath("/release"), nil, f.stok), http.StatusOK)
 	j := f.judges[2]
@@ -349,7 +349,7 @@ func TestConflictFreesSlot(t *testing.T) {
 	}
 
 	// The chair sees the free slot and fills it with the other free judge.
-	chair := f.judges[0]
+	chair := f.judges[1]
 	r := chair.c.jsonReq(http.MethodGet, f.roundPath("/assignments"), nil, chair.tok)
 	expectStatus(t, r, http.StatusOK)
 	var sheet struct {
@@ -375,7 +375,7 @@ func TestConflictFreesSlot(t *testing.T) {
 	expectStatus(t, chair.c.jsonReq(http.MethodPost, f.roundPath("/assignments"), map[string]string{"entry_id": row.EntryID, "judge_id": j.id}, chair.tok), http.StatusConflict)
 	// A plain judge cannot override; staff who are not chairs cannot
 	// either; the chair can, and it is logged.
-	other := f.judges[1]
+	other := f.judges[0]
 	expectStatus(t, other.c.jsonReq(http.MethodPost, apiPrefix+"/assignments/"+row.AssignmentID+"/override", map[string]string{"reason": "x"}, other.tok), http.StatusNotFound)
 	expectStatus(t, f.staff.jsonReq(http.MethodPost, apiPrefix+"/assignments/"+row.AssignmentID+"/override", map[string]string{"reason": "x"}, f.stok), http.StatusForbidden)
 	expectStatus(t, chair.c.jsonReq(http.MethodPost, apiPrefix+"/assignments/"+row.AssignmentID+"/override", map[string]string{"reason": "Đã xác minh không liên quan"}, chair.tok), http.StatusOK)
