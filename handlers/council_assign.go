@@ -37,6 +37,7 @@ type RoundSheet struct {
 	Judges      []SheetJudge        `json:"judges"`
 	Entries     []SheetEntry        `json:"entries"`
 	Total       int                 `json:"assignments"`
+	PerEntry    int                 `json:"per_entry"` // judges per entry: as assigned, else the round's setting
 }
 
 // SheetJudge is one judge's line of the sheet.
@@ -69,6 +70,10 @@ func (h *Council) sheet(c *fiber.Ctx, comp *models.Competition, r *models.Round,
 		}
 	}
 	byEntry := map[string]*SheetEntry{}
+	sh.PerEntry = r.JudgesPerEntry
+	if n, ok := p.PerEntry[r.Key]; ok {
+		sh.PerEntry = n
+	}
 	for _, m := range p.Members {
 		q, err := h.Store.QueueOf(Ctx(c), comp.ID, m.UserID)
 		if err != nil {
@@ -100,10 +105,7 @@ func (h *Council) sheet(c *fiber.Ctx, comp *models.Competition, r *models.Round,
 		sh.Judges = append(sh.Judges, j)
 	}
 	for _, e := range byEntry {
-		k := r.JudgesPerEntry
-		if n, ok := p.PerEntry[r.Key]; ok {
-			k = n
-		}
+		k := sh.PerEntry
 		if k > len(e.Judges) {
 			e.Free = k - len(e.Judges)
 		}
