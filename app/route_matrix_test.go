@@ -42,6 +42,20 @@ var routeMatrix = map[string]string{
 	"GET /api/v1/competitions/:id":             "********",
 	"GET /competitions/:id":                    "********",
 	"GET /account":                             "UAAAAAAA",
+	"GET /password/forgot":                     "********",
+	"POST /password/forgot":                    "********",
+	"GET /password/reset/:token":               "********",
+	"POST /password/reset/:token":              "********",
+	"POST /api/v1/password-resets":             "********",
+	"POST /api/v1/password-resets/:token":      "********",
+	"GET /account/password":                    "UAAAAAAA",
+	"POST /account/password":                   "UAAAAAAA",
+	"GET /account/profile":                     "UAAAAAAA",
+	"POST /account/profile":                    "UAAAAAAA",
+	"PUT /api/v1/me/password":                  "UAAAAAAA",
+	"PATCH /api/v1/me":                         "UAAAAAAA",
+	"POST /admin/users/:id/reset":              "UFFFFFFA",
+	"POST /api/v1/users/:id/reset":             "UFFFFFFA",
 	"GET /api/v1/me":                           "UAAAAAAA",
 	"DELETE /api/v1/tokens/current":            "UAAAAAAA",
 	"POST /competitions/:id/entries":           "UAFFFFFF",
@@ -257,7 +271,7 @@ func (m *matrixFixture) fill(pattern, own string) string {
 	if strings.HasPrefix(pattern, "/council/") {
 		uid = m.coi.id // the API and the page each take a different judge off
 	}
-	r := strings.NewReplacer(":id", id, ":round", roundKey, ":user_id", uid, ":aid", m.a, ":action", "override")
+	r := strings.NewReplacer(":token", "no-such-token", ":id", id, ":round", roundKey, ":user_id", uid, ":aid", m.a, ":action", "override")
 	return r.Replace(pattern)
 }
 

@@ -114,6 +114,9 @@ func (a *App) routes(valid *handlers.Validator) {
 
 	council := &handlers.Council{Store: nudgingStore{st, a.mailer}, Decks: blindDecks{a.decks}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
 	councilRoutes(w, api, council)
+	passwords := &handlers.Passwords{Store: nudgingStore{st, a.mailer}, Hasher: hasher, Views: a.views, BaseURL: a.cfg.BaseURL}
+	profiles := &handlers.Profiles{Store: st, Views: a.views, Valid: valid}
+	accountRoutes(w, api, passwords, profiles)
 
 	w.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sprout-vn/sprout/app/embedded"
 	"github.com/sprout-vn/sprout/app/store"
+	"github.com/sprout-vn/sprout/handlers"
 	"github.com/sprout-vn/sprout/models"
 )
 
@@ -40,6 +41,9 @@ const usage = `Usage: sprout [command] [flags]
 Commands:
   serve       run the web server (the default)
   user add    create a user: --email E --name N --role R [--role R2]; password on stdin
+  user reset-password
+              set a new password for --email E (an admin locked out); password on stdin;
+              every session and token of the account ends
   stores      run the embedded MongoDB-protocol (Unix socket) and S3 servers on their own
   version     print the version
 
@@ -56,11 +60,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	case "serve":
 		return runServe(rest, stderr, getenv)
 	case "user":
-		if len(rest) == 0 || rest[0] != "add" {
-			fmt.Fprint(stderr, usage)
-			return exitUsage
+		switch {
+		case len(rest) > 0 && rest[0] == "add":
+			return runUserAdd(rest[1:], stdin, stdout, stderr, getenv)
+		case len(rest) > 0 && rest[0] == "reset-password":
+			return runResetPassword(rest[1:], stdin, stdout, stderr, getenv)
 		}
-		return runUserAdd(rest[1:], stdin, stdout, stderr, getenv)
+		fmt.Fprint(stderr, usage)
+		return exitUsage
 	case "stores":
 		return runStores(rest, stdout, stderr, getenv)
 	case "version":
@@ -225,6 +232,64 @@ func runUserAdd(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	}
 	_ = st.Audit(ctx, models.AuditEvent{Action: models.AuditUserCreated, Target: u.ID, Detail: "cli:" + roles.String()})
 	fmt.Fprintf(stdout, "created user %s (%s) with roles %s\n", u.Email, u.ID, roles.String())
+	return exitOK
+}
+
+func runResetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("user reset-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "e-mail address of the account (required)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if strings.TrimSpace(*email) == "" || !strings.Contains(*email, "@") {
+		fmt.Fprintln(stderr, "sprout: --email: a valid e-mail address is required")
+		return exitUsage
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintln(stderr, "sprout: reading the password from standard input:", err)
+		return exitFailure
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if err := models.CheckPassword(password, *email); err != nil {
+		fmt.Fprintln(stderr, "sprout: password:", passwordProblem(err))
+		return exitUsage
+	}
+	cfg, code := loadConfig(nil, stderr, getenv)
+	if code != exitOK {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, closeFn, err := OpenStore(ctx, cfg, newLogger(stderr, "error"))
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	defer closeFn()
+	u, err := st.UserByEmail(ctx, *email)
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			fmt.Fprintf(stderr, "sprout: --email: no account has the address %s\n", models.NormalizeEmail(*email))
+			return exitFailure
+		}
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	hash, err := models.HashPassword(password)
+	if err == nil {
+		err = st.SetPassword(ctx, u.ID, hash)
+	}
+	if err == nil {
+		err = st.ClearAttempts(ctx, "acct:"+u.Email, handlers.MaxFailuresPerAccountAll, handlers.FailureWindow)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sprout:", err)
+		return exitFailure
+	}
+	_ = st.Audit(ctx, models.AuditEvent{Action: "password:reset", Target: u.ID, Detail: "cli"})
+	fmt.Fprintf(stdout, "new password set for %s; every session and token of the account has ended\n", u.Email)
 	return exitOK
 }
 

@@ -13,12 +13,17 @@ import (
 	"github.com/sprout-vn/sprout/views"
 )
 
-// Throttle limits (SECURITY.md 11): failed sign-ins per account and per
-// client within a window.
+// Throttle limits (SECURITY.md 11), after OWASP's authentication cheat
+// sheet: failed sign-ins are counted per (account, client address), so a
+// stranger who knows an address cannot lock its owner out from elsewhere;
+// per client address, against spraying many accounts; and per account
+// over every address, a high cap against a guessing botnet. A password
+// reset clears the account's counts.
 const (
-	MaxFailuresPerAccount = 5
-	MaxFailuresPerClient  = 20
-	FailureWindow         = 15 * time.Minute
+	MaxFailuresPerAccount    = 5  // per (account, client address)
+	MaxFailuresPerClient     = 20 // per client address
+	MaxFailuresPerAccountAll = 50 // per account, every address together
+	FailureWindow            = 15 * time.Minute
 )
 
 // AuthStore is what signing in needs from the store.
@@ -48,28 +53,38 @@ type Auth struct {
 func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User, error) {
 	ctx := Ctx(c)
 	email = models.NormalizeEmail(email)
-	acctKey, ipKey := "acct:"+email, "ip:"+c.IP()
+	pairKey, ipKey, acctKey := "acct:"+email+"|ip:"+c.IP(), "ip:"+c.IP(), "acct:"+email
 	deny := func() (*models.User, error) {
 		_ = h.Store.Audit(ctx, models.AuditEvent{Action: models.AuditLoginDenied, Target: email, IP: c.IP()})
 		return nil, models.ErrThrottled
 	}
-	acctSlot, ok, err := h.Store.ClaimAttempt(ctx, acctKey, MaxFailuresPerAccount, FailureWindow)
-	if err != nil {
-		return nil, err
+	// Each attempt takes a slot under every key before any hashing; an
+	// attempt refused by a later key gives the earlier slots back.
+	var taken []string
+	release := func() error {
+		for _, s := range taken {
+			if err := h.Store.ReleaseAttempt(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if !ok {
-		return deny()
-	}
-	ipSlot, ok, err := h.Store.ClaimAttempt(ctx, ipKey, MaxFailuresPerClient, FailureWindow)
-	if err != nil || !ok {
-		// An attempt that was never tried does not count against the account.
-		if rerr := h.Store.ReleaseAttempt(ctx, acctSlot); rerr != nil && err == nil {
-			err = rerr
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{pairKey, MaxFailuresPerAccount}, {ipKey, MaxFailuresPerClient}, {acctKey, MaxFailuresPerAccountAll}} {
+		slot, ok, err := h.Store.ClaimAttempt(ctx, k.key, k.limit, FailureWindow)
+		if err == nil && !ok {
+			err = release()
+			if err == nil {
+				return deny()
+			}
 		}
 		if err != nil {
+			_ = release()
 			return nil, err
 		}
-		return deny()
+		taken = append(taken, slot)
 	}
 	u, err := h.Store.UserByEmail(ctx, email)
 	hash := models.DummyHash
@@ -88,12 +103,14 @@ func (h *Auth) authenticate(c *fiber.Ctx, email, password string) (*models.User,
 		_ = h.Store.Audit(ctx, models.AuditEvent{Actor: actor, Action: models.AuditLoginFailed, Target: email, IP: c.IP()})
 		return nil, models.ErrBadLogin
 	}
-	// A good sign-in clears the account's count and gives the address its
-	// slot back (a school's shared address is not throttled by successes).
-	if err := h.Store.ClearAttempts(ctx, acctKey, MaxFailuresPerAccount, FailureWindow); err != nil {
+	// A good sign-in clears the count of this (account, address) and gives
+	// the other slots back (a school's shared address is not throttled by
+	// successes).
+	if err := h.Store.ClearAttempts(ctx, pairKey, MaxFailuresPerAccount, FailureWindow); err != nil {
 		return nil, err
 	}
-	if err := h.Store.ReleaseAttempt(ctx, ipSlot); err != nil {
+	taken = taken[1:]
+	if err := release(); err != nil {
 		return nil, err
 	}
 	_ = h.Store.Audit(ctx, models.AuditEvent{Actor: u.ID, Action: models.AuditLoginOK, Target: u.ID, IP: c.IP()})

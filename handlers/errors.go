@@ -123,6 +123,7 @@ var sentinels = []sentinel{
 	{models.ErrUnauthorized, fiber.StatusUnauthorized, "unauthorized", "error.unauthorized"},
 	{models.ErrForbidden, fiber.StatusForbidden, "forbidden", "error.forbidden"},
 	{models.ErrThrottled, fiber.StatusTooManyRequests, "too_many_attempts", "error.throttled"},
+	{models.ErrResetGone, fiber.StatusGone, "reset_gone", "error.reset_gone"},
 	{models.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable", "error.unavailable"},
 }
 

@@ -19,6 +19,8 @@ var (
 	ErrForbidden    = errors.New("forbidden")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrUnavailable  = errors.New("service unavailable")
+	ErrResetGone    = errors.New("the reset link was used or has expired")
+	ErrBadPassword  = errors.New("the current password is wrong")
 )
 
 // RuleError is a business-rule failure with a message key that the UI

@@ -70,3 +70,13 @@ func NormalizeEmail(s string) string {
 
 // Genders accepted on forms; empty means not given.
 var Genders = []string{"female", "male", "other"}
+
+// Profile is what a person may correct about themselves (the right to
+// correction of Law 91/2025/QH15).
+type Profile struct {
+	Name      string `json:"name" validate:"required,max=120"`
+	Phone     string `json:"phone" validate:"omitempty,max=20"`
+	BirthYear int    `json:"birth_year" validate:"omitempty,min=1900,max=2100"`
+	Province  string `json:"province" validate:"omitempty,max=100"`
+	Commune   string `json:"commune" validate:"omitempty,max=100"`
+}

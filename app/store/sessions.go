@@ -116,7 +116,7 @@ func (ss *SessionStorage) Close() error { return nil }
 func (s *Store) SweepExpired(ctx context.Context) (int64, error) {
 	var total int64
 	filter := bson.M{"expires_at": bson.M{"$lt": s.now()}}
-	for _, c := range []string{"sessions", "tokens", "login_throttle"} {
+	for _, c := range []string{"sessions", "tokens", "login_throttle", "password_resets"} {
 		res, err := s.db.Collection(c).DeleteMany(ctx, filter)
 		if err != nil {
 			return total, unavailable(fmt.Errorf("store: sweep %s: %w", c, err))

@@ -531,6 +531,28 @@ func TestUserAddCLI(t *testing.T) {
 	if m := s.me(t, s.apiToken(t, "judge@example.vn", e2ePassword)); m.Email != "judge@example.vn" {
 		t.Errorf("the server does not know the user added while it ran: %+v", m)
 	}
+	// An admin locked out: reset-password on the command line sets a new
+	// password while the server runs, and the old token is dead at once.
+	oldTok := s.apiToken(t, "admin@example.vn", e2ePassword)
+	const fresh = "một mật khẩu mới cho quản trị"
+	r = runSprout(t, "ngắn\n", env, "user", "reset-password", "--email", "admin@example.vn")
+	if r.code != 2 || !strings.Contains(r.stderr, "password") {
+		t.Errorf("reset-password with a short password: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runSprout(t, fresh+"\n", env, "user", "reset-password", "--email", "nobody@example.vn")
+	if r.code == 0 || !strings.Contains(r.stderr, "--email") {
+		t.Errorf("reset-password of an unknown address: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runSprout(t, fresh+"\n", env, "user", "reset-password", "--email", "ADMIN@example.vn")
+	if r.code != 0 {
+		t.Fatalf("reset-password: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if code, _ := s.send(t, nil, http.MethodGet, "/api/v1/me", "", "", "Authorization", "Bearer "+oldTok); code != http.StatusUnauthorized {
+		t.Errorf("a token from before the reset still works: %d", code)
+	}
+	if m := s.me(t, s.apiToken(t, "admin@example.vn", fresh)); m.Email != "admin@example.vn" {
+		t.Errorf("sign-in with the new password: %+v", m)
+	}
 	// The refused users do not exist.
 	body, _ := json.Marshal(map[string]string{"email": "boss@example.vn", "password": e2ePassword})
 	if code, resp := s.send(t, nil, http.MethodPost, "/api/v1/tokens", "application/json", string(body)); code != http.StatusUnauthorized {
