@@ -120,6 +120,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	a.stop = stop
 	a.wg.Add(1)
 	go a.sweep(bg)
+	a.wg.Add(1)
+	go a.repairDerived(bg)
 	if a.mailer != nil {
 		a.wg.Add(1)
 		go func() { defer a.wg.Done(); a.mailer.run(bg) }()
@@ -165,6 +167,13 @@ func (a *App) openStores(ctx context.Context) error {
 		if err := a.mongo.FixIndexes(ctx); err != nil {
 			return fmt.Errorf("app: index embedded collections: %w", err)
 		}
+	}
+	// Derived list documents (docs/DATA.md): built for a data directory
+	// made before they existed, repaired after a crash; idempotent.
+	if n, err := a.store.RebuildDerived(ctx); err != nil {
+		return fmt.Errorf("app: rebuild derived entry lists: %w", err)
+	} else if n > 0 {
+		a.log.Info("rebuilt derived entry lists", "documents", n)
 	}
 	if a.bucket, err = uploads.NewBucket(s3cfg); err != nil {
 		return err
