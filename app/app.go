@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+	"go.mongodb.org/mongo-driver/v2/event"
 
 	"github.com/sprout-vn/sprout/app/embedded"
 	"github.com/sprout-vn/sprout/app/store"
@@ -57,6 +58,8 @@ type App struct {
 	sessions *session.Store
 	web      *fiber.App
 
+	observeCmd func(*event.CommandStartedEvent) // Options.Observe
+
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -66,6 +69,8 @@ type App struct {
 // Options are for tests: an injected clock.
 type Options struct {
 	Now func() time.Time
+	// Observe, if set, sees every command sent to MongoDB (tests).
+	Observe func(*event.CommandStartedEvent)
 }
 
 // New builds everything: the embedded stack when nothing else is
@@ -76,6 +81,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	for _, o := range opts {
 		if o.Now != nil {
 			a.now = o.Now
+		}
+		if o.Observe != nil {
+			a.observeCmd = o.Observe
 		}
 	}
 	defer func() {
@@ -157,7 +165,7 @@ func (a *App) openStores(ctx context.Context) error {
 		a.log.Info("using S3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket, "secure", cfg.S3Secure)
 	}
 	var err error
-	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now}); err != nil {
+	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now, Observe: a.observeCmd}); err != nil {
 		return err
 	}
 	if err := a.store.EnsureIndexes(ctx); err != nil {

@@ -38,8 +38,16 @@ type journey struct {
 // and an open competition closing at the end of 2026 (ICT).
 func newJourney(t *testing.T) *journey {
 	t.Helper()
+	return newJourneyWith(t, stack.Config(t), app.Options{})
+}
+
+// newJourneyWith is newJourney with a given configuration and options (the
+// clock is the journey's).
+func newJourneyWith(t *testing.T, cfg app.Config, opts app.Options) *journey {
+	t.Helper()
 	clk := newClock(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
-	a := apptest.NewApp(t, stack.Config(t), app.Options{Now: clk.now})
+	opts.Now = clk.now
+	a := apptest.NewApp(t, cfg, opts)
 	j := &journey{a: a, clk: clk, staff: newClient(t, a), appl: newClient(t, a)}
 	makeUser(t, a, "canbo@example.vn", models.RoleStaff)
 	j.stok = token(t, j.staff, "canbo@example.vn", goodPassword)

@@ -43,6 +43,7 @@ func (a *App) observe(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderConnection, "close")
 		}
 	}
+	compress(c)
 	total := time.Since(start)
 	db := timer.Total()
 	app := total - db

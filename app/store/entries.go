@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,9 +42,7 @@ func (s *Store) CreateEntry(ctx context.Context, e *models.Entry) error {
 		}
 		return unavailable(fmt.Errorf("store: insert entry: %w", err))
 	}
-	if err := s.syncDerived(ctx, e); err != nil {
-		slog.Warn("derived entry rows left for repair", "entry", e.ID, "err", err)
-	}
+	s.afterEntryWritten(ctx, e)
 	return nil
 }
 

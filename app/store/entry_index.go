@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -88,32 +89,48 @@ type versioned interface{ RowVersion() int }
 
 // afterEntryWrite brings the derived rows of entry id up to date after a
 // write to it. The entry's write has happened, so a failure here is not
-// the caller's: it is logged by the caller's error path only as a warning
-// and left to RepairRecent (the entry's claim names it).
+// the caller's: it is logged and left to RepairRecent (the entry's claim
+// names it) and RebuildDerived.
 func (s *Store) afterEntryWrite(ctx context.Context, id string) {
 	e, err := s.EntryByID(ctx, id)
-	if err == nil {
-		err = s.syncDerived(ctx, e)
-	}
 	if err != nil {
 		slog.Warn("derived entry rows left for repair", "entry", id, "err", err)
+		return
+	}
+	s.afterEntryWritten(ctx, e)
+}
+
+// afterEntryWritten is afterEntryWrite for an entry the caller holds.
+func (s *Store) afterEntryWritten(ctx context.Context, e *models.Entry) {
+	if f, ok := crashHooks.Load(s); ok && f.(func(*models.Entry) bool)(e) {
+		return // a simulated crash between the two writes
+	}
+	if err := s.syncDerived(ctx, e); err != nil {
+		slog.Warn("derived entry rows left for repair", "entry", e.ID, "err", err)
 	}
 }
 
 // syncDerived writes e's rows into its list bucket and its leader's
 // document, unless they already hold e's version or a later one.
 func (s *Store) syncDerived(ctx context.Context, e *models.Entry) error {
-	if crashAfterEntryWrite != nil && crashAfterEntryWrite(e) {
-		return errors.New("store: simulated crash before the derived write")
-	}
 	err1 := putRows(ctx, s, s.entryLists(), listBucketID(e.CompetitionID, e.ID), e.CompetitionID, map[string]models.ListRow{e.ID: listRowOf(e)})
 	err2 := putRows(ctx, s, s.userEntries(), e.LeaderID, e.LeaderID, map[string]models.UserRow{e.ID: userRowOf(e)})
 	return errors.Join(err1, err2)
 }
 
-// crashAfterEntryWrite, set by tests, simulates a process that dies
-// between an entry's write and the write of its derived rows.
-var crashAfterEntryWrite func(*models.Entry) bool
+// crashHooks holds, per store, the tests' SimulateCrashBeforeDerived.
+var crashHooks sync.Map
+
+// SimulateCrashBeforeDerived is for tests: while crash(e) answers true,
+// the writes of s behave as if the process died right after writing entry
+// e and before writing its derived rows (nil removes the hook).
+func SimulateCrashBeforeDerived(s *Store, crash func(e *models.Entry) bool) {
+	if crash == nil {
+		crashHooks.Delete(s)
+		return
+	}
+	crashHooks.Store(s, crash)
+}
 
 // putRows sets the given rows of document id of coll, each only if the
 // stored row is older (lower version) or missing. unset lists rows to
