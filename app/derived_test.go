@@ -440,6 +440,7 @@ func TestPageReadsUseIDFilters(t *testing.T) {
 		recording bool
 		bad       []string
 		finds     int
+		sent      []string
 	)
 	observe := func(e *event.CommandStartedEvent) {
 		mu.Lock()
@@ -447,6 +448,7 @@ func TestPageReadsUseIDFilters(t *testing.T) {
 		if !recording {
 			return
 		}
+		sent = append(sent, e.CommandName+" "+e.Command.Lookup(e.CommandName).String())
 		var coll string
 		var filters []bson.Raw
 		switch e.CommandName {
@@ -502,12 +504,13 @@ func TestPageReadsUseIDFilters(t *testing.T) {
 	}
 	for _, p := range pages {
 		mu.Lock()
-		recording, bad, finds = true, nil, 0
+		recording, bad, finds, sent = true, nil, 0, nil
 		mu.Unlock()
 		r := p.c.get(p.path)
 		mu.Lock()
 		recording = false
 		got, n := bad, finds
+		t.Logf("GET %s: %s", p.path, strings.Join(sent, ", "))
 		mu.Unlock()
 		expectStatus(t, r, http.StatusOK)
 		if len(got) > 0 {
