@@ -43,3 +43,9 @@ func (r ListRow) RowVersion() int { return r.Version }
 
 // RowVersion is the version of the entry the row was made from.
 func (r UserRow) RowVersion() int { return r.Version }
+
+// RowID is the id of the entry the row shows.
+func (r ListRow) RowID() string { return r.ID }
+
+// RowID is the id of the entry the row shows.
+func (r UserRow) RowID() string { return r.ID }

@@ -9,7 +9,9 @@ package main
 // turn (cumulative: 100, then 400 more for 500, …), seeds entries through
 // the real API as applicants do: sign-up, token, a draft with the whole
 // dossier and two team members, a small PDF deck, and every second entry
-// submitted. Then it measures each page for -duration at each -conc level
+// submitted. Each connection has a session of its own (applicants: the
+// first ones seeded; staff: one staff member signed in once per
+// connection). Then it measures each page for -duration at each -conc level
 // (each worker its own connection, requests back to back): p50 and p99 of
 // the time to the whole answer, requests per second, p50 against /healthz's
 // p50 in the same run, the database's share of the server's time (from
@@ -98,8 +100,8 @@ type pagesBench struct {
 	*bench
 	o      pagesOptions
 	compID string
-	staff  *http.Client // signed in (cookie session)
-	users  []*seeded    // applicants, in seeding order
+	staff  []*http.Client // staff sessions (cookie), one per connection
+	users  []*seeded      // applicants, in seeding order
 	deck   []byte
 }
 
@@ -152,8 +154,12 @@ func (p *pagesBench) run() error {
 	if err := p.competition(); err != nil {
 		return err
 	}
-	if p.staff, err = p.signIn("canbo@example.vn"); err != nil {
-		return err
+	for range maxConc {
+		c, err := p.signIn("canbo@example.vn")
+		if err != nil {
+			return err
+		}
+		p.staff = append(p.staff, c)
 	}
 	p.deck = genPDF(64 << 10)
 	fmt.Fprintf(p.out, "%d CPUs, %s/%s, load average %s; embedded default (FerretDB/SQLite and versitygw in the app's process); %v per page and connection count\n\n",
@@ -352,9 +358,9 @@ func (p *pagesBench) pages() []pageDef {
 		{"competition page, signed in", func(w int) target { return target{web(w).web, "/competitions/" + p.compID} }},
 		{"account", func(w int) target { return target{web(w).web, "/account"} }},
 		{"entry page", func(w int) target { return target{web(w).web, "/entries/" + web(w).entryID} }},
-		{"staff list, first page", func(int) target { return target{p.staff, list} }},
-		{"staff list, search \"bac ha\"", func(int) target { return target{p.staff, list + "?q=bac+ha"} }},
-		{"CSV export", func(int) target { return target{p.staff, list + ".csv"} }},
+		{"staff list, first page", func(w int) target { return target{p.staff[w%len(p.staff)], list} }},
+		{"staff list, search \"bac ha\"", func(w int) target { return target{p.staff[w%len(p.staff)], list + "?q=bac+ha"} }},
+		{"CSV export", func(w int) target { return target{p.staff[w%len(p.staff)], list + ".csv"} }},
 	}
 }
 
