@@ -86,9 +86,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 			a.observeCmd = o.Observe
 		}
 	}
+	self := a // a is nil once an error is returned
 	defer func() {
 		if err != nil {
-			_ = a.Close()
+			_ = self.Close()
 		}
 	}()
 	if err := a.openStores(ctx); err != nil {
@@ -178,8 +179,10 @@ func (a *App) openStores(ctx context.Context) error {
 	}
 	// Derived list documents (docs/DATA.md): built for a data directory
 	// made before they existed, repaired after a crash; idempotent.
+	// A failure leaves the rows to the repair loop (repairDerived) rather
+	// than keeping the server down.
 	if n, err := a.store.RebuildDerived(ctx); err != nil {
-		return fmt.Errorf("app: rebuild derived entry lists: %w", err)
+		a.log.Warn("rebuild derived entry lists: left to the repair loop", "documents", n, "err", err)
 	} else if n > 0 {
 		a.log.Info("rebuilt derived entry lists", "documents", n)
 	}

@@ -291,7 +291,7 @@ func putRows[R versioned](ctx context.Context, s *Store, coll *mongo.Collection,
 			}
 			return v.Version, nil
 		}
-		if err := s.claimVersion(ctx, coll.Name(), id, d.Version, current); err != nil {
+		if err := s.claimVersionStale(ctx, coll.Name(), id, d.Version, current, staleDerivedClaim); err != nil {
 			if errors.Is(err, models.ErrStale) {
 				backoff(ctx, attempt)
 				continue
@@ -309,6 +309,14 @@ func putRows[R versioned](ctx context.Context, s *Store, coll *mongo.Collection,
 	}
 	return fmt.Errorf("store: %s %s: %w", coll.Name(), id, models.ErrStale)
 }
+
+// staleDerivedClaim is how old a claim on a derived document must be to be
+// presumed abandoned. A writer holds it for a read and an update
+// (milliseconds), so a short time keeps a crash from blocking a
+// competition's list for long. Should a live writer be slower than that
+// and overwrite a newer row, the repair of recent writes, which re-checks
+// every entry written in the last pass, puts the row right.
+const staleDerivedClaim = 5 * time.Second
 
 // backoff waits a little, more after each failed attempt, with jitter so
 // that writers that collided do not collide again.
@@ -439,6 +447,10 @@ func rebuildColl[R versioned](ctx context.Context, s *Store, coll *mongo.Collect
 	}
 	n := 0
 	var errs []error
+	// A document whose claim a crashed writer still holds refuses writes
+	// until the claim is stale (staleDerivedClaim): try those again for a
+	// little longer than that.
+	deadline := time.Now().Add(staleDerivedClaim + 3*time.Second)
 	for id, rows := range want {
 		d := have[id]
 		put := map[string]R{}
@@ -465,7 +477,12 @@ func rebuildColl[R versioned](ctx context.Context, s *Store, coll *mongo.Collect
 		if o == "" {
 			o = id
 		}
-		if err := putRows(ctx, s, coll, id, o, put, gone...); err != nil {
+		err := putRows(ctx, s, coll, id, o, put, gone...)
+		for errors.Is(err, models.ErrStale) && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			err = putRows(ctx, s, coll, id, o, put, gone...)
+		}
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -16,7 +16,9 @@ package main
 // the time to the whole answer, requests per second, p50 against /healthz's
 // p50 in the same run, the database's share of the server's time (from
 // Server-Timing) and the bytes of the body on the wire (asking for brotli
-// or gzip, as browsers do) against its uncompressed size.
+// or gzip, as browsers do) against its uncompressed size, and the app's
+// CPU time per request (/proc/PID/stat; the embedded stores run in the
+// app's process), which a loaded machine changes less than latency.
 //
 //	go run ./cmd/sproutbench pages                     # -n 100,500,2000
 //	go run ./cmd/sproutbench pages -n 500 -duration 5s -conc 1,16
@@ -164,8 +166,8 @@ func (p *pagesBench) run() error {
 	p.deck = genPDF(64 << 10)
 	fmt.Fprintf(p.out, "%d CPUs, %s/%s, load average %s; embedded default (FerretDB/SQLite and versitygw in the app's process); %v per page and connection count\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAvg(), p.o.duration)
-	fmt.Fprintln(p.out, "| entries | page | conn | requests | p50 ms | p99 ms | req/s | p50 ÷ /healthz p50 | db share | body on the wire (uncompressed) |")
-	fmt.Fprintln(p.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(p.out, "| entries | page | conn | requests | p50 ms | p99 ms | req/s | p50 ÷ /healthz p50 | db share | app CPU ms/req | body on the wire, median (uncompressed, first user's) |")
+	fmt.Fprintln(p.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, n := range p.o.n {
 		start := time.Now()
 		if err := p.seed(n, maxConc); err != nil {
@@ -424,8 +426,8 @@ func (p *pagesBench) measureAll(n int) error {
 			if health > 0 {
 				ratio = fmt.Sprintf("%.1f", s.p50/health)
 			}
-			fmt.Fprintf(p.out, "| %d | %s | %d | %d | %.2f | %.2f | %.0f | %s | %.0f %% | %s (%s) |\n", n, pg.name, conc, s.count,
-				s.p50, s.p99, s.rate, ratio, 100*s.dbShare, kb(s.wire), kb(plain.wire))
+			fmt.Fprintf(p.out, "| %d | %s | %d | %d | %.2f | %.2f | %.0f | %s | %.0f %% | %.2f | %s (%s) |\n", n, pg.name, conc, s.count,
+				s.p50, s.p99, s.rate, ratio, 100*s.dbShare, s.cpuMs, kb(s.wire), kb(plain.wire))
 		}
 	}
 	return nil
@@ -442,6 +444,7 @@ type pageResult struct {
 	count          int
 	p50, p99, rate float64
 	dbShare        float64
+	cpuMs          float64 // the app's CPU time (with the embedded stores) per request
 	wire           int
 }
 
@@ -461,6 +464,7 @@ func (p *pagesBench) measure(pg pageDef, conc int) (pageResult, error) {
 	var all []sample
 	var firstErr error
 	var wg sync.WaitGroup
+	cpu0 := procCPU(p.app.pid())
 	start := time.Now()
 	for w := range conc {
 		wg.Go(func() {
@@ -485,6 +489,7 @@ func (p *pagesBench) measure(pg pageDef, conc int) (pageResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := procCPU(p.app.pid()) - cpu0
 	if firstErr != nil {
 		return pageResult{}, firstErr
 	}
@@ -505,6 +510,7 @@ func (p *pagesBench) measure(pg pageDef, conc int) (pageResult, error) {
 	if serv > 0 {
 		r.dbShare = db / serv
 	}
+	r.cpuMs = 1000 * cpu / float64(len(all))
 	return r, nil
 }
 
