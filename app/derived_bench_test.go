@@ -3,6 +3,11 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +69,50 @@ func BenchmarkCompetitionRows(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkAccountPage: GET /account signed in with a cookie session,
+// through the whole app in-process (go test -run '^$' -bench AccountPage
+// -cpuprofile …), to see where a page's time goes.
+func BenchmarkAccountPage(b *testing.B) {
+	a := apptest.NewApp(b, stack.Config(b))
+	u := &models.User{Email: "mai@example.vn", Name: "Mai", Roles: []models.Role{models.RoleApplicant}}
+	h, _ := models.HashPassword(goodPassword)
+	u.PasswordHash = h
+	if err := a.Store().CreateUser(context.Background(), u); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(31 * time.Second) // FixIndexes on the new tables
+	login := httptest.NewRequest(http.MethodGet, "/login", nil)
+	resp, err := a.Handler().Test(login, -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	cookies := resp.Cookies()
+	m := csrfInput.FindSubmatch(page)
+	form := url.Values{"email": {u.Email}, "password": {goodPassword}, "_csrf": {string(m[1])}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err = a.Handler().Test(req, -1)
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		b.Fatal(resp.StatusCode, err)
+	}
+	cookies = resp.Cookies()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/account", nil)
+		req.Header.Set("Accept-Encoding", "br")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := a.Handler().Test(req, -1)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
 }

@@ -16,11 +16,26 @@ import (
 // staffFilter is the filter form of the staff entry list.
 type staffFilter struct {
 	Status, Track, Sector, Commune, WomenLed, Q string
+
+	q, commune string            // Q and Commune folded, once per request
+	folded     map[string]string // communes of the rows, folded (they repeat)
 }
 
 func readStaffFilter(c *fiber.Ctx) staffFilter {
-	return staffFilter{Status: c.Query("status"), Track: c.Query("track"), Sector: c.Query("sector"),
+	f := staffFilter{Status: c.Query("status"), Track: c.Query("track"), Sector: c.Query("sector"),
 		Commune: strings.TrimSpace(c.Query("commune")), WomenLed: c.Query("women_led"), Q: strings.TrimSpace(c.Query("q"))}
+	f.q, f.commune, f.folded = models.Fold(f.Q), models.Fold(f.Commune), map[string]string{}
+	return f
+}
+
+// foldCommune folds a row's commune, remembering the answer.
+func (f staffFilter) foldCommune(s string) string {
+	v, ok := f.folded[s]
+	if !ok {
+		v = models.Fold(s)
+		f.folded[s] = v
+	}
+	return v
 }
 
 // match applies the filter to one row. The search and the commune ignore
@@ -32,8 +47,8 @@ func (f staffFilter) match(e *models.ListRow) bool {
 		f.Sector != "" && e.Sector != f.Sector,
 		f.WomenLed == "1" && !e.WomenLed,
 		f.WomenLed == "0" && e.WomenLed,
-		f.Commune != "" && !strings.Contains(models.Fold(e.Commune), models.Fold(f.Commune)),
-		f.Q != "" && !strings.Contains(e.Search, models.Fold(f.Q)):
+		f.Commune != "" && !strings.Contains(f.foldCommune(e.Commune), f.commune),
+		f.Q != "" && !strings.Contains(e.Search, f.q):
 		return false
 	}
 	return true

@@ -88,9 +88,15 @@ func encodeRows[R versioned](rows map[string]R) (bson.Binary, error) {
 	for _, k := range keys {
 		l.R = append(l.R, rows[k])
 	}
-	b, err := bson.Marshal(l)
-	if err != nil {
-		return bson.Binary{}, err
+	sub := byte(deflatedBSON)
+	var b []byte
+	if lr, ok := any(l.R).([]models.ListRow); ok {
+		sub, b = deflatedListRows, appendListRows(nil, lr)
+	} else {
+		var err error
+		if b, err = bson.Marshal(l); err != nil {
+			return bson.Binary{}, err
+		}
 	}
 	// Deflated: rows repeat their field names and much of their text, so
 	// the value shrinks ~4×, and FerretDB's cost of a read follows the
@@ -103,21 +109,36 @@ func encodeRows[R versioned](rows map[string]R) (bson.Binary, error) {
 	if err := zw.Close(); err != nil {
 		return bson.Binary{}, err
 	}
-	return bson.Binary{Subtype: deflatedBSON, Data: buf.Bytes()}, nil
+	return bson.Binary{Subtype: sub, Data: buf.Bytes()}, nil
 }
 
-// deflatedBSON is the binary subtype (user-defined range) of rows stored
-// as deflated BSON.
-const deflatedBSON = 0x80
+// Binary subtypes (the user-defined range) of stored rows: deflated BSON
+// ({r: [rows]}), and deflated list rows in the compact codec of
+// rowcodec.go.
+const (
+	deflatedBSON     = 0x80
+	deflatedListRows = 0x81
+)
 
 // decodeRows reads what encodeRows made.
 func decodeRows[R versioned](sub byte, data []byte) ([]R, error) {
-	if sub != deflatedBSON {
+	if sub != deflatedBSON && sub != deflatedListRows {
 		return nil, fmt.Errorf("binary subtype %#x", sub)
 	}
 	b, err := io.ReadAll(flate.NewReader(bytes.NewReader(data)))
 	if err != nil {
 		return nil, err
+	}
+	if sub == deflatedListRows {
+		lr, err := readListRows(b)
+		if err != nil {
+			return nil, err
+		}
+		rows, ok := any(lr).([]R)
+		if !ok {
+			return nil, fmt.Errorf("list rows in a document of another kind")
+		}
+		return rows, nil
 	}
 	var l rowList[R]
 	if err := bson.Unmarshal(b, &l); err != nil {
