@@ -169,6 +169,7 @@ func (a *App) openStores(ctx context.Context) error {
 	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now, Observe: a.observeCmd}); err != nil {
 		return err
 	}
+	store.SetLogger(a.store, a.log)
 	if err := a.store.EnsureIndexes(ctx); err != nil {
 		return fmt.Errorf("app: MongoDB at start: %w", err)
 	}

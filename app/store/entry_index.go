@@ -46,10 +46,13 @@ import (
 // instance) and RebuildDerived (at start) bring the rows up to date.
 
 // listBuckets is how many entry_lists documents a competition has: each
-// list reads them all, each write locks one. At ~300 bytes a row, 10,000
-// entries make ~750 KB per document, far from MongoDB's 16 MB limit (which
-// 4 buckets reach at ~200,000 entries).
-const listBuckets = 4
+// list reads them all (a find costs ~1 ms of CPU in embedded FerretDB,
+// whatever its size), each write rewrites one (so writes to one
+// competition queue on listBuckets documents). A row takes ~100 bytes in
+// the compact codec before deflating: 10,000 entries make ~500 KB per
+// document, and 2 buckets reach MongoDB's 16 MB limit at ~300,000 entries
+// even uncompressed.
+const listBuckets = 2
 
 // derivedDoc is the shape of both derived collections, in memory. In the
 // database its rows are one binary value (BSON of the rows, sorted by
@@ -220,7 +223,7 @@ type versioned interface {
 func (s *Store) afterEntryWrite(ctx context.Context, id string) {
 	e, err := s.EntryByID(ctx, id)
 	if err != nil {
-		slog.Warn("derived entry rows left for repair", "entry", id, "err", err)
+		s.logger().Warn("derived entry rows left for repair", "entry", id, "err", err)
 		return
 	}
 	s.afterEntryWritten(ctx, e)
@@ -232,7 +235,7 @@ func (s *Store) afterEntryWritten(ctx context.Context, e *models.Entry) {
 		return // a simulated crash between the two writes
 	}
 	if err := s.syncDerived(ctx, e); err != nil {
-		slog.Warn("derived entry rows left for repair", "entry", e.ID, "err", err)
+		s.logger().Warn("derived entry rows left for repair", "entry", e.ID, "err", err)
 	}
 }
 
@@ -246,6 +249,20 @@ func (s *Store) syncDerived(ctx context.Context, e *models.Entry) error {
 
 // crashHooks holds, per store, the tests' SimulateCrashBeforeDerived.
 var crashHooks sync.Map
+
+// loggers holds, per store, where the derived-row warnings go.
+var loggers sync.Map
+
+// SetLogger sends s's warnings about derived rows left for repair to l
+// (default: slog.Default()).
+func SetLogger(s *Store, l *slog.Logger) { loggers.Store(s, l) }
+
+func (s *Store) logger() *slog.Logger {
+	if l, ok := loggers.Load(s); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
 
 // SimulateCrashBeforeDerived is for tests: while crash(e) answers true,
 // the writes of s behave as if the process died right after writing entry
@@ -363,7 +380,7 @@ func (s *Store) repairLeader(ctx context.Context, compID, leaderID string) {
 		err = s.syncDerived(ctx, &e)
 	}
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		slog.Warn("repair derived rows of an existing entry", "competition", compID, "leader", leaderID, "err", err)
+		s.logger().Warn("repair derived rows of an existing entry", "competition", compID, "leader", leaderID, "err", err)
 	}
 }
 
