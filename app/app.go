@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+	"go.mongodb.org/mongo-driver/v2/event"
 
 	"github.com/sprout-vn/sprout/app/embedded"
 	"github.com/sprout-vn/sprout/app/store"
@@ -55,6 +56,8 @@ type App struct {
 	sessions *session.Store
 	web      *fiber.App
 
+	observeCmd func(*event.CommandStartedEvent) // Options.Observe
+
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -64,6 +67,8 @@ type App struct {
 // Options are for tests: an injected clock.
 type Options struct {
 	Now func() time.Time
+	// Observe, if set, sees every command sent to MongoDB (tests).
+	Observe func(*event.CommandStartedEvent)
 }
 
 // New builds everything: the embedded stack when nothing else is
@@ -75,10 +80,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 		if o.Now != nil {
 			a.now = o.Now
 		}
+		if o.Observe != nil {
+			a.observeCmd = o.Observe
+		}
 	}
+	self := a // a is nil once an error is returned
 	defer func() {
 		if err != nil {
-			_ = a.Close()
+			_ = self.Close()
 		}
 	}()
 	if err := a.openStores(ctx); err != nil {
@@ -124,6 +133,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 	a.stop = stop
 	a.wg.Add(1)
 	go a.sweep(bg)
+	a.wg.Add(1)
+	go a.repairDerived(bg)
 	if a.mailer != nil {
 		a.wg.Add(1)
 		go func() { defer a.wg.Done(); a.mailer.run(bg) }()
@@ -160,9 +171,10 @@ func (a *App) openStores(ctx context.Context) error {
 		a.log.Info("using S3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket, "secure", cfg.S3Secure)
 	}
 	var err error
-	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now}); err != nil {
+	if a.store, err = store.Open(ctx, uri, cfg.MongoDatabase, store.Options{Now: a.now, Observe: a.observeCmd}); err != nil {
 		return err
 	}
+	store.SetLogger(a.store, a.log)
 	if err := a.store.EnsureIndexes(ctx); err != nil {
 		return fmt.Errorf("app: MongoDB at start: %w", err)
 	}
@@ -170,6 +182,15 @@ func (a *App) openStores(ctx context.Context) error {
 		if err := a.mongo.FixIndexes(ctx); err != nil {
 			return fmt.Errorf("app: index embedded collections: %w", err)
 		}
+	}
+	// Derived list documents (docs/DATA.md): built for a data directory
+	// made before they existed, repaired after a crash; idempotent.
+	// A failure leaves the rows to the repair loop (repairDerived) rather
+	// than keeping the server down.
+	if n, err := a.store.RebuildDerived(ctx); err != nil {
+		a.log.Warn("rebuild derived entry lists: left to the repair loop", "documents", n, "err", err)
+	} else if n > 0 {
+		a.log.Info("rebuilt derived entry lists", "documents", n)
 	}
 	if a.bucket, err = uploads.NewBucket(s3cfg); err != nil {
 		return err

@@ -44,12 +44,20 @@ func newJourney(t *testing.T) *journey {
 // newJourneyWith is newJourney over a configuration that adjust changes.
 func newJourneyWith(t *testing.T, adjust func(*app.Config)) *journey {
 	t.Helper()
-	clk := newClock(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
 	cfg := stack.Config(t)
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	a := apptest.NewApp(t, cfg, app.Options{Now: clk.now})
+	return newJourneyOpts(t, cfg, app.Options{})
+}
+
+// newJourneyOpts is newJourney with a given configuration and options (the
+// clock is the journey's).
+func newJourneyOpts(t *testing.T, cfg app.Config, opts app.Options) *journey {
+	t.Helper()
+	clk := newClock(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
+	opts.Now = clk.now
+	a := apptest.NewApp(t, cfg, opts)
 	j := &journey{a: a, clk: clk, staff: newClient(t, a), appl: newClient(t, a)}
 	makeUser(t, a, "canbo@example.vn", models.RoleStaff)
 	j.stok = token(t, j.staff, "canbo@example.vn", goodPassword)

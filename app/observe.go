@@ -43,6 +43,7 @@ func (a *App) observe(c *fiber.Ctx) error {
 	// Through handlers.RequestBody: a chunked body a handler already read
 	// to its end must not be read again (that waits on the socket).
 	handlers.DrainBody(c, drainCap, drainWait)
+	compress(c)
 	total := time.Since(start)
 	db := timer.Total()
 	app := total - db

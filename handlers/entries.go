@@ -20,7 +20,8 @@ type EntryStore interface {
 	UpdateEntry(ctx context.Context, e *models.Entry, version int, by string) error
 	SetEntryStatus(ctx context.Context, id string, from []models.EntryStatus, to models.EntryStatus, by, note string) (bool, error)
 	UserByID(ctx context.Context, id string) (*models.User, error)
-	ListEntries(ctx context.Context, f models.EntryFilter, limit int64) ([]models.Entry, error)
+	MyEntryIn(ctx context.Context, compID, userID string) (*models.UserRow, error)
+	CompetitionRows(ctx context.Context, compID string) ([]models.ListRow, error)
 	QueueMail(ctx context.Context, to, subject, body string) error
 	Audit(ctx context.Context, e models.AuditEvent) error
 }

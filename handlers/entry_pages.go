@@ -13,7 +13,7 @@ import (
 // competitionPage is the data of /competitions/:id.
 type competitionPage struct {
 	Comp     *models.Competition
-	Mine     *models.Entry
+	Mine     *models.UserRow
 	CanEnter bool
 	Open     bool
 }
@@ -30,12 +30,8 @@ func (h *Entries) CompetitionPage(c *fiber.Ctx) error {
 	}
 	p := competitionPage{Comp: comp, Open: comp.AcceptsEntries(h.Now())}
 	if u := CurrentUser(c); u != nil {
-		mine, err := h.Store.ListEntries(Ctx(c), models.EntryFilter{CompetitionID: comp.ID, LeaderID: u.ID}, 1)
-		if err != nil {
+		if p.Mine, err = h.Store.MyEntryIn(Ctx(c), comp.ID, u.ID); err != nil {
 			return err
-		}
-		if len(mine) > 0 {
-			p.Mine = &mine[0]
 		}
 		p.CanEnter = p.Open && p.Mine == nil && u.HasRole(models.RoleApplicant)
 	}

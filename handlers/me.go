@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -11,8 +12,8 @@ import (
 
 // MeStore is what the account page needs.
 type MeStore interface {
-	ListEntries(ctx context.Context, f models.EntryFilter, limit int64) ([]models.Entry, error)
-	ListCompetitions(ctx context.Context) ([]models.Competition, error)
+	MyEntries(ctx context.Context, userID string) ([]models.UserRow, error)
+	CompetitionByID(ctx context.Context, id string) (*models.Competition, error)
 }
 
 // Me shows the signed-in user's own account.
@@ -23,29 +24,32 @@ type Me struct {
 
 // myEntry is one line of "my entries".
 type myEntry struct {
-	models.Entry
+	models.UserRow
 	Competition models.Text
 }
 
-// Account shows GET /account: the profile and the entries the user leads.
+// Account shows GET /account: the profile and the entries the user leads
+// (one derived document by _id, then each competition by _id).
 func (h *Me) Account(c *fiber.Ctx) error {
-	entries, err := h.Store.ListEntries(Ctx(c), models.EntryFilter{LeaderID: CurrentUser(c).ID}, 50)
+	entries, err := h.Store.MyEntries(Ctx(c), CurrentUser(c).ID)
 	if err != nil {
 		return err
 	}
 	var mine []myEntry
-	if len(entries) > 0 {
-		comps, err := h.Store.ListCompetitions(Ctx(c))
-		if err != nil {
-			return err
+	titles := map[string]models.Text{}
+	for _, e := range entries {
+		t, ok := titles[e.CompetitionID]
+		if !ok {
+			comp, err := h.Store.CompetitionByID(Ctx(c), e.CompetitionID)
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				return err
+			}
+			if comp != nil {
+				t = comp.Title
+			}
+			titles[e.CompetitionID] = t
 		}
-		titles := map[string]models.Text{}
-		for _, comp := range comps {
-			titles[comp.ID] = comp.Title
-		}
-		for _, e := range entries {
-			mine = append(mine, myEntry{Entry: e, Competition: titles[e.CompetitionID]})
-		}
+		mine = append(mine, myEntry{UserRow: e, Competition: t})
 	}
 	return Render(c, h.Views, fiber.StatusOK, "account", Page(c, h.Views, "page.account", mine))
 }

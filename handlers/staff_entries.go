@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"net/url"
@@ -15,24 +16,39 @@ import (
 // staffFilter is the filter form of the staff entry list.
 type staffFilter struct {
 	Status, Track, Sector, Commune, WomenLed, Q string
+
+	q, commune string            // Q and Commune folded, once per request
+	folded     map[string]string // communes of the rows, folded (they repeat)
 }
 
 func readStaffFilter(c *fiber.Ctx) staffFilter {
-	return staffFilter{Status: c.Query("status"), Track: c.Query("track"), Sector: c.Query("sector"),
+	f := staffFilter{Status: c.Query("status"), Track: c.Query("track"), Sector: c.Query("sector"),
 		Commune: strings.TrimSpace(c.Query("commune")), WomenLed: c.Query("women_led"), Q: strings.TrimSpace(c.Query("q"))}
+	f.q, f.commune, f.folded = models.Fold(f.Q), models.Fold(f.Commune), map[string]string{}
+	return f
 }
 
-// match applies the filter to one entry. The search and the commune
-// ignore Vietnamese diacritics and case: "bac ha" finds "Bắc Hà".
-func (f staffFilter) match(e *models.Entry) bool {
+// foldCommune folds a row's commune, remembering the answer.
+func (f staffFilter) foldCommune(s string) string {
+	v, ok := f.folded[s]
+	if !ok {
+		v = models.Fold(s)
+		f.folded[s] = v
+	}
+	return v
+}
+
+// match applies the filter to one row. The search and the commune ignore
+// Vietnamese diacritics and case: "bac ha" finds "Bắc Hà".
+func (f staffFilter) match(e *models.ListRow) bool {
 	switch {
 	case f.Status != "" && string(e.Status) != f.Status,
 		f.Track != "" && e.Track != f.Track,
 		f.Sector != "" && e.Sector != f.Sector,
 		f.WomenLed == "1" && !e.WomenLed,
 		f.WomenLed == "0" && e.WomenLed,
-		f.Commune != "" && !strings.Contains(models.Fold(e.Commune), models.Fold(f.Commune)),
-		f.Q != "" && !strings.Contains(e.Search, models.Fold(f.Q)):
+		f.Commune != "" && !strings.Contains(f.foldCommune(e.Commune), f.commune),
+		f.Q != "" && !strings.Contains(e.Search, f.q):
 		return false
 	}
 	return true
@@ -49,46 +65,80 @@ func (f staffFilter) query() string {
 	return v.Encode()
 }
 
+// staffPageSize is how many rows a page of the staff list shows.
+const staffPageSize = 50
+
 // staffEntriesPage is the data of the staff entry list.
 type staffEntriesPage struct {
 	Comp     *models.Competition
-	Entries  []models.Entry
+	Entries  []models.ListRow // the rows of this page
 	Counts   map[models.EntryStatus]int
-	Total    int
+	Total    int // entries of the competition
+	Matched  int // entries the filter matches
+	Page     int // 1-based
+	Pages    int
+	PrevURL  string
+	NextURL  string
 	Filter   staffFilter
 	CSVQuery string
 	Statuses []models.EntryStatus
 }
 
-// filtered loads the competition's entries with one query and applies the
-// filter in Go (FerretDB cannot push most of it down anyway; DESIGN.md),
-// counting every status over the whole competition.
-func (h *Entries) filtered(c *fiber.Ctx) (*staffEntriesPage, error) {
+// filtered reads the competition's list rows (a few derived documents by
+// _id; docs/DATA.md) and applies the filter in Go, counting every status
+// over the whole competition. It returns all matching rows, newest first.
+func (h *Entries) filtered(c *fiber.Ctx) (*staffEntriesPage, []models.ListRow, error) {
 	comp, err := h.Store.CompetitionByID(Ctx(c), c.Params("id"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	all, err := h.Store.ListEntries(Ctx(c), models.EntryFilter{CompetitionID: comp.ID}, 0)
+	all, err := h.Store.CompetitionRows(Ctx(c), comp.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := readStaffFilter(c)
 	p := &staffEntriesPage{Comp: comp, Counts: map[models.EntryStatus]int{}, Filter: f, Statuses: models.EntryStatuses, Total: len(all)}
+	matched := all[:0:0]
 	for i := range all {
 		p.Counts[all[i].Status]++
 		if f.match(&all[i]) {
-			p.Entries = append(p.Entries, all[i])
+			matched = append(matched, all[i])
 		}
 	}
+	p.Matched = len(matched)
 	p.CSVQuery = f.query()
-	return p, nil
+	return p, matched, nil
 }
 
-// StaffList shows GET /staff/competitions/:id/entries.
+// StaffList shows GET /staff/competitions/:id/entries: one page of
+// staffPageSize rows (?page=), the filter and search applied over all.
 func (h *Entries) StaffList(c *fiber.Ctx) error {
-	p, err := h.filtered(c)
+	p, rows, err := h.filtered(c)
 	if err != nil {
 		return err
+	}
+	p.Pages = max(1, (len(rows)+staffPageSize-1)/staffPageSize)
+	p.Page = min(max(1, c.QueryInt("page", 1)), p.Pages)
+	from := (p.Page - 1) * staffPageSize
+	p.Entries = rows[from:min(len(rows), from+staffPageSize)]
+	link := func(n int) string {
+		q := p.CSVQuery
+		if n > 1 {
+			if q != "" {
+				q += "&"
+			}
+			q += "page=" + strconv.Itoa(n)
+		}
+		if q != "" {
+			q = "?" + q
+		}
+		return "/staff/competitions/" + p.Comp.ID + "/entries" + q
+	}
+	if p.Page > 1 {
+		p.PrevURL = link(p.Page - 1)
+	}
+	if p.Page < p.Pages {
+		p.NextURL = link(p.Page + 1)
 	}
 	d := Page(c, h.Views, "page.staff_entries", p)
 	f := p.Filter
@@ -97,9 +147,10 @@ func (h *Entries) StaffList(c *fiber.Ctx) error {
 }
 
 // StaffCSV handles GET /staff/competitions/:id/entries.csv: the filtered
-// list as CSV that Excel opens correctly (UTF-8 with a byte-order mark).
+// list as CSV that Excel opens correctly (UTF-8 with a byte-order mark),
+// streamed row by row: the response is never held whole in memory.
 func (h *Entries) StaffCSV(c *fiber.Ctx) error {
-	p, err := h.filtered(c)
+	p, rows, err := h.filtered(c)
 	if err != nil {
 		return err
 	}
@@ -107,11 +158,6 @@ func (h *Entries) StaffCSV(c *fiber.Ctx) error {
 	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: CurrentUser(c).ID, Action: "entries:exported", Target: p.Comp.ID, IP: c.IP(), Detail: p.CSVQuery})
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="entries-%d.csv"`, p.Comp.Year))
-	w := c.Response().BodyWriter()
-	if _, err := w.Write([]byte("\ufeff")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
 	head := []string{"id", "entry.title", "csv.leader", "label.commune", "entry.track", "entry.sector", "entry.stage",
 		"comp.status", "csv.women_led", "entry.funding_need", "csv.team_size", "csv.submitted_at", "entry.deck"}
 	for i, k := range head {
@@ -119,34 +165,56 @@ func (h *Entries) StaffCSV(c *fiber.Ctx) error {
 			head[i] = tr.T(k)
 		}
 	}
-	_ = cw.Write(head)
-	for _, e := range p.Entries {
-		submitted, deck, track, sector, stage := "", "", "", "", ""
-		if e.SubmittedAt != nil {
-			submitted = e.SubmittedAt.In(models.VietnamZone).Format("2006-01-02 15:04")
+	yes, no := tr.T("csv.yes"), tr.T("csv.no")
+	label := map[string]string{}
+	t := func(k string) string {
+		v, ok := label[k]
+		if !ok {
+			v = tr.T(k)
+			label[k] = v
 		}
-		if e.Deck != nil {
-			deck = e.Deck.Filename
-		}
-		if e.Track != "" {
-			track = tr.T("track." + e.Track)
-		}
-		if e.Sector != "" {
-			sector = tr.T("sector." + e.Sector)
-		}
-		if e.Stage != "" {
-			stage = tr.T("stage." + e.Stage)
-		}
-		women := tr.T("csv.no")
-		if e.WomenLed {
-			women = tr.T("csv.yes")
-		}
-		_ = cw.Write([]string{e.ID, csvSafe(e.Title), csvSafe(e.LeaderName), csvSafe(e.Commune), track, sector, stage,
-			tr.T("entry_status." + string(e.Status)), women, strconv.FormatInt(e.FundingNeed, 10),
-			strconv.Itoa(len(e.Team) + 1), submitted, csvSafe(deck)})
+		return v
 	}
-	cw.Flush()
-	return cw.Error()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		if _, err := w.WriteString("\ufeff"); err != nil {
+			return
+		}
+		cw := csv.NewWriter(w)
+		_ = cw.Write(head)
+		for i := range rows {
+			e := &rows[i]
+			submitted, track, sector, stage := "", "", "", ""
+			if e.SubmittedAt != nil {
+				submitted = e.SubmittedAt.In(models.VietnamZone).Format("2006-01-02 15:04")
+			}
+			if e.Track != "" {
+				track = t("track." + e.Track)
+			}
+			if e.Sector != "" {
+				sector = t("sector." + e.Sector)
+			}
+			if e.Stage != "" {
+				stage = t("stage." + e.Stage)
+			}
+			women := no
+			if e.WomenLed {
+				women = yes
+			}
+			if err := cw.Write([]string{e.ID, csvSafe(e.Title), csvSafe(e.LeaderName), csvSafe(e.Commune), track, sector, stage,
+				t("entry_status." + string(e.Status)), women, strconv.FormatInt(e.FundingNeed, 10),
+				strconv.Itoa(e.TeamSize), submitted, csvSafe(e.Deck)}); err != nil {
+				return
+			}
+			if i%200 == 199 {
+				cw.Flush()
+				if cw.Error() != nil || w.Flush() != nil {
+					return // the client went away
+				}
+			}
+		}
+		cw.Flush()
+	})
+	return nil
 }
 
 // csvSafe stops spreadsheet formula injection: a cell starting with = + - @

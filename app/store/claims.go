@@ -36,6 +36,12 @@ func (s *Store) claims() *mongo.Collection { return s.db.Collection("write_claim
 // claimVersion makes the caller the only writer allowed to move coll/id
 // from version v, or returns models.ErrStale.
 func (s *Store) claimVersion(ctx context.Context, coll, id string, v int, current func() (int, error)) error {
+	return s.claimVersionStale(ctx, coll, id, v, current, staleClaim)
+}
+
+// claimVersionStale is claimVersion with the age after which a claim is
+// presumed abandoned.
+func (s *Store) claimVersionStale(ctx context.Context, coll, id string, v int, current func() (int, error), stale time.Duration) error {
 	key := fmt.Sprintf("%s:%s:%d", coll, id, v)
 	for attempt := 0; attempt < 2; attempt++ {
 		_, err := s.claims().InsertOne(ctx, claimDoc{ID: key, At: s.now()})
@@ -54,7 +60,7 @@ func (s *Store) claimVersion(ctx context.Context, coll, id string, v int, curren
 			}
 			return unavailable(fmt.Errorf("store: read claim %s: %w", key, err))
 		}
-		if s.now().Sub(c.At) < staleClaim {
+		if s.now().Sub(c.At) < stale {
 			return models.ErrStale
 		}
 		cur, err := current()

@@ -30,12 +30,19 @@ func (s *Store) CreateEntry(ctx context.Context, e *models.Entry) error {
 		e.Team = []models.Member{}
 	}
 	e.DeckHistory = []models.Deck{}
+	// The claim of version 0 names the new entry for RepairRecent, should
+	// the process die before its derived rows are written.
+	if err := s.claimVersion(ctx, "entries", e.ID, 0, func() (int, error) { return 0, models.ErrStale }); err != nil {
+		return err
+	}
 	if _, err := s.entries().InsertOne(ctx, e); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
+			s.repairLeader(ctx, e.CompetitionID, e.LeaderID)
 			return models.ErrAlreadyLeads
 		}
 		return unavailable(fmt.Errorf("store: insert entry: %w", err))
 	}
+	s.afterEntryWritten(ctx, e)
 	return nil
 }
 
@@ -89,6 +96,7 @@ func (s *Store) UpdateEntry(ctx context.Context, e *models.Entry, version int, b
 		return s.explainMiss(ctx, e.ID)
 	}
 	e.Version, e.UpdatedAt = version+1, now
+	s.afterEntryWrite(ctx, e.ID)
 	return nil
 }
 
@@ -137,6 +145,7 @@ func (s *Store) AttachDeckAt(ctx context.Context, entryID string, seen int, d mo
 			return unavailable(fmt.Errorf("store: attach deck: %w", err))
 		}
 		if matched {
+			s.afterEntryWrite(ctx, entryID)
 			return nil
 		}
 		version = 0
@@ -192,6 +201,7 @@ func (s *Store) SetEntryStatus(ctx context.Context, id string, from []models.Ent
 			return false, unavailable(fmt.Errorf("store: entry status: %w", err))
 		}
 		if matched {
+			s.afterEntryWrite(ctx, id)
 			return true, nil
 		}
 	}

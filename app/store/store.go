@@ -102,7 +102,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		have[n] = true
 	}
 	for _, name := range []string{"users", "user_emails", "sessions", "tokens", "login_throttle", "audit",
-		"competitions", "entries", "outbox", "write_claims", "panels", "assignments", "judge_queues", "password_resets"} {
+		"competitions", "entries", "outbox", "write_claims", "panels", "assignments", "judge_queues", "password_resets", "entry_lists", "user_entries"} {
 		if have[name] {
 			continue
 		}

@@ -28,6 +28,8 @@
 //
 //	go run ./cmd/sproutbench                      # builds ./cmd/sprout first
 //	go run ./cmd/sproutbench -sprout ./sprout -conc 1,16,32 -runs 10
+//
+// `sproutbench pages` measures the main pages instead (pages.go).
 package main
 
 import (
@@ -90,6 +92,9 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "pages" {
+		return runPages(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sproutbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
