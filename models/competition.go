@@ -92,6 +92,18 @@ type Round struct {
 	BlindCommune bool `bson:"blind_commune,omitempty" json:"blind_commune"`
 	// ClosesAt is when judges should have finished (shown on their home).
 	ClosesAt *time.Time `bson:"closes_at,omitempty" json:"closes_at,omitempty"`
+	// Ranking is how the round is ranked and what its rule proposes,
+	// published with the ranking.
+	Ranking RoundRanking `bson:"ranking" json:"ranking"`
+}
+
+// RoundRanking is a round's published ranking rules.
+type RoundRanking struct {
+	Method    RankMethod   `bson:"method,omitempty" json:"method"` // "" = mean
+	PerTrack  bool         `bson:"per_track" json:"per_track"`
+	Settings  RankSettings `bson:"settings" json:"settings"`
+	Rule      AdvanceRule  `bson:"rule" json:"rule"`
+	TieBreaks []TieBreak   `bson:"tie_breaks,omitempty" json:"tie_breaks"`
 }
 
 // Prize is an award of an edition.

@@ -128,6 +128,9 @@ type QueueRow struct {
 	Sector       string           `bson:"sector" json:"sector"`
 	Status       AssignmentStatus `bson:"status" json:"status"`
 	Total        float64          `bson:"total" json:"total"`
+	// Scores per criterion, for the ranking (read from the queues, never
+	// shown to the judge's peers before they submit).
+	Scores map[string]int `bson:"scores,omitempty" json:"-"`
 }
 
 // JudgeQueue is the derived list of one judge's assignments in one

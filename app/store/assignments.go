@@ -188,7 +188,7 @@ func sortRows(rows []models.QueueRow) {
 // SyncQueueRow makes the judge's queue row for a agree with it (row carries
 // the entry's title, track and sector; status and total come from a).
 func (s *Store) SyncQueueRow(ctx context.Context, a *models.Assignment, row models.QueueRow) error {
-	row.AssignmentID, row.Round, row.EntryID, row.Status, row.Total = a.ID, a.Round, a.EntryID, a.Status, a.Total
+	row.AssignmentID, row.Round, row.EntryID, row.Status, row.Total, row.Scores = a.ID, a.Round, a.EntryID, a.Status, a.Total, a.Scores
 	return s.changeQueue(ctx, a.CompetitionID, a.JudgeID, func(rows []models.QueueRow) []models.QueueRow {
 		for i := range rows {
 			if rows[i].AssignmentID == a.ID {
@@ -221,7 +221,7 @@ func (s *Store) removeQueueRow(ctx context.Context, compID, judgeID, id string) 
 // title, track and sector.
 func (s *Store) RebuildQueues(ctx context.Context, compID string, judges []string, titles map[string]models.QueueRow) error {
 	cur, err := s.assignments().Find(ctx, bson.M{"competition_id": compID},
-		options.Find().SetProjection(bson.M{"scores": 0, "comment": 0, "note": 0, "history": 0}))
+		options.Find().SetProjection(bson.M{"comment": 0, "note": 0, "history": 0}))
 	if err != nil {
 		return unavailable(fmt.Errorf("store: list assignments: %w", err))
 	}
@@ -237,7 +237,7 @@ func (s *Store) RebuildQueues(ctx context.Context, compID string, judges []strin
 		t := titles[a.EntryID]
 		byJudge[a.JudgeID] = append(byJudge[a.JudgeID], models.QueueRow{
 			AssignmentID: a.ID, Round: a.Round, EntryID: a.EntryID, Title: t.Title, Track: t.Track, Sector: t.Sector,
-			Status: a.Status, Total: a.Total,
+			Status: a.Status, Total: a.Total, Scores: a.Scores,
 		})
 	}
 	for judge, rows := range byJudge {
