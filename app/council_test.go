@@ -493,3 +493,83 @@ func TestQueueRowRepairedAfterCrash(t *testing.T) {
 		t.Fatalf("rebuilt queue %+v", q.Rows)
 	}
 }
+
+// TestRankingAPI: staff see the ranking at any time, a judge only after
+// submitting every review assigned to them and never the entries they are
+// conflicted on; the mean is the hand-computed one; CSV and the page show
+// the same rows.
+func TestRankingAPI(t *testing.T) {
+	f := newCouncil(t, 4, 3)
+	f.addPanel(t, 1)
+	expectStatus(t, f.staff.jsonReq(http.MethodPost, f.roundPath("/assign"), map[string]any{"per_entry": 2, "seed": 5}, f.stok), http.StatusOK)
+	expectStatus(t, f.staff.jsonReq(http.MethodPost, f.roundPath("/release"), nil, f.stok), http.StatusOK)
+	// Judge i scores every criterion (i+1)*2 (capped at the criterion's max).
+	j0 := f.judges[0]
+	expectStatus(t, j0.c.jsonReq(http.MethodGet, f.roundPath("/ranking"), nil, j0.tok), http.StatusForbidden)
+	want := map[string][]float64{}
+	for i, j := range f.judges {
+		for _, row := range f.queue(t, j).Rows {
+			s := fullScores((i + 1) * 2)
+			expectStatus(t, j.c.jsonReq(http.MethodPut, apiPrefix+"/assignments/"+row.AssignmentID+"/review", map[string]any{"scores": s, "submit": true}, j.tok), http.StatusOK)
+			want[row.EntryID] = append(want[row.EntryID], models.ReviewTotal(models.DefaultRubric(), s))
+		}
+	}
+	r := f.staff.jsonReq(http.MethodGet, f.roundPath("/ranking")+"?method=mean", nil, f.stok)
+	expectStatus(t, r, http.StatusOK)
+	var v struct {
+		Method string `json:"method"`
+		Rows   []struct {
+			EntryID string             `json:"entry_id"`
+			Rank    int                `json:"rank"`
+			Mean    float64            `json:"mean"`
+			Judges  int                `json:"judges"`
+			Ranks   map[string]int     `json:"ranks"`
+			Flags   []string           `json:"flags"`
+			Means   map[string]float64 `json:"criterion_means"`
+		} `json:"rows"`
+	}
+	r.json(t, &v)
+	if v.Method != "mean" || len(v.Rows) != 4 {
+		t.Fatalf("ranking %s", r.body)
+	}
+	seen := map[int]bool{}
+	for _, row := range v.Rows {
+		ts := want[row.EntryID]
+		mean := (ts[0] + ts[1]) / 2
+		if row.Judges != 2 || row.Mean != mean || len(row.Ranks) != 4 {
+			t.Errorf("entry %s: judges %d mean %v, want 2 and %v (%v)", row.EntryID, row.Judges, row.Mean, mean, ts)
+		}
+		seen[row.Rank] = true
+	}
+	if len(seen) != 4 || !seen[1] || !seen[4] {
+		t.Fatalf("ranks are not 1..4: %v", seen)
+	}
+	for i := 1; i < len(v.Rows); i++ {
+		if v.Rows[i].Mean > v.Rows[i-1].Mean {
+			t.Fatalf("rows not ordered by mean: %s", r.body)
+		}
+	}
+	// Judge 0 (on entry 0's team) sees the ranking now, without entry 0.
+	r = j0.c.jsonReq(http.MethodGet, f.roundPath("/ranking"), nil, j0.tok)
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(r.text(), f.entries[0].id) || strings.Contains(r.text(), f.entries[0].title) {
+		t.Fatalf("a conflicted judge sees the entry in the ranking: %.300s", r.body)
+	}
+	// Someone not on the panel: 404; an applicant: 403.
+	off := makeUser(t, f.a, "ngoaihoidong@example.vn", models.RoleJudge)
+	_ = off
+	expectStatus(t, newClient(t, f.a).jsonReq(http.MethodGet, f.roundPath("/ranking"), nil, token(t, newClient(t, f.a), "ngoaihoidong@example.vn", goodPassword)), http.StatusNotFound)
+	expectStatus(t, newClient(t, f.a).jsonReq(http.MethodGet, f.roundPath("/ranking"), nil, f.atok), http.StatusForbidden)
+	// The page and the CSV.
+	st := f.loginClient(t, "canbo@example.vn")
+	page := st.get("/council/" + f.compID + "/rounds/" + roundKey + "/ranking?method=zscore")
+	expectStatus(t, page, http.StatusOK)
+	if !strings.Contains(page.text(), "Chuẩn hoá theo giám khảo") || !strings.Contains(page.text(), f.entries[1].title) {
+		t.Fatalf("ranking page: %.500s", page.body)
+	}
+	csvr := st.get("/council/" + f.compID + "/rounds/" + roundKey + "/ranking.csv")
+	expectStatus(t, csvr, http.StatusOK)
+	if !strings.HasPrefix(csvr.text(), "\ufeff") || strings.Count(csvr.text(), "\n") != 5 || !strings.Contains(csvr.text(), f.entries[2].title) {
+		t.Fatalf("ranking CSV: %q", csvr.body)
+	}
+}

@@ -20,6 +20,7 @@ type CouncilStore interface {
 	ListCompetitions(ctx context.Context) ([]models.Competition, error)
 	EntryByID(ctx context.Context, id string) (*models.Entry, error)
 	ListEntries(ctx context.Context, f models.EntryFilter, limit int64) ([]models.Entry, error)
+	CompetitionRows(ctx context.Context, compID string) ([]models.ListRow, error)
 	UserByID(ctx context.Context, id string) (*models.User, error)
 	UserByEmail(ctx context.Context, email string) (*models.User, error)
 	PanelByCompetition(ctx context.Context, compID string) (*models.Panel, error)

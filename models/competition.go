@@ -228,6 +228,16 @@ func CheckCompetition(c *Competition) RuleErrors {
 			add(fmt.Sprintf("rounds.%d.key", i), "error.round_key_duplicate")
 		}
 		seen[r.Key] = true
+		if m := r.Ranking.Method; m != "" && !m.Valid() {
+			add(fmt.Sprintf("rounds.%d.ranking.method", i), "error.rank_method")
+		}
+		for _, tb := range r.Ranking.TieBreaks {
+			switch tb.Kind {
+			case TieCriterion, TieMedian, TieMean, TieZScore, TieTrimmed, TieEarliest:
+			default:
+				add(fmt.Sprintf("rounds.%d.ranking.tie_breaks", i), "error.tie_break")
+			}
+		}
 	}
 	return errs
 }
