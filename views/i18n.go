@@ -91,6 +91,13 @@ func (tr *Translator) T(key string, args ...any) string {
 		cfg.TemplateData = data
 	}
 	s, err := tr.loc.Localize(cfg)
+	if (err != nil || s == "") && cfg.PluralCount != nil {
+		// A message with one form (Vietnamese has no plural forms, so its
+		// messages are plain strings) asked for a plural: go-i18n finds no
+		// "one" form for a count of 1. The plain text is the answer.
+		cfg.PluralCount = nil
+		s, err = tr.loc.Localize(cfg)
+	}
 	if err != nil || s == "" {
 		return key
 	}

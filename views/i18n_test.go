@@ -159,3 +159,23 @@ func TestPlural(t *testing.T) {
 		t.Fatalf("vi: %q", got)
 	}
 }
+
+// TestEveryKeyWithCounts renders every key of both languages with the
+// counts 0, 1 and 2: none may come out as its raw key (a Vietnamese plain
+// message asked for the "one" form used to).
+func TestEveryKeyWithCounts(t *testing.T) {
+	v, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages {
+		tr := v.I18n.For(lang)
+		for _, k := range v.I18n.Keys(lang) {
+			for _, n := range []int{0, 1, 2} {
+				if got := tr.T(k, "Count", n, "N", n); got == k || got == "" {
+					t.Errorf("%s: %q with Count=%d renders as %q", lang, k, n, got)
+				}
+			}
+		}
+	}
+}
