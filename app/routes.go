@@ -47,7 +47,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	me := &handlers.Me{Views: a.views, Store: st}
 	admin := &handlers.Admin{Store: st, Hasher: hasher, Views: a.views, Valid: valid}
 	comps := &handlers.Competitions{Store: st, Views: a.views, Valid: valid, Now: a.now}
-	entries := &handlers.Entries{Store: nudgingStore{st, a.mailer}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL}
+	entries := &handlers.Entries{Store: nudgingStore{st, a.mailer}, Views: a.views, Valid: valid, Now: a.now, BaseURL: a.cfg.BaseURL, MailSends: a.mailer != nil}
 	outbox := &handlers.Outbox{Store: st, Views: a.views, Sending: a.mailer != nil}
 	staffOnly := requireRole(models.RoleStaff, models.RoleAdmin)
 	// Presigned redirects only to an S3 address browsers can reach.

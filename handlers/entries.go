@@ -33,6 +33,9 @@ type Entries struct {
 	Valid   *Validator
 	Now     func() time.Time
 	BaseURL string
+	// MailSends is whether an SMTP server is configured: without one,
+	// mail waits in the outbox and the pages say so.
+	MailSends bool
 }
 
 // entryRequest lists the fields an applicant may set; status, leader,

@@ -63,6 +63,7 @@ type entryPage struct {
 	TeamRows []models.Member
 	Problem  string            // translated message of a failed action
 	Fields   map[string]string // dossier text, for read-only views
+	Leader   *models.User      // staff's view: whom to contact
 }
 
 func (h *Entries) renderEntry(c *fiber.Ctx, status int, e *models.Entry, errs, form map[string]string, problem string) error {
@@ -194,7 +195,11 @@ func withTeam(e *models.Entry, req *entryRequest) *models.Entry {
 func (h *Entries) SubmitEntry(c *fiber.Ctx) error {
 	_, err := h.submit(c, c.Params("id"))
 	if err == nil {
-		flash(c, "flash.entry_submitted")
+		if h.MailSends {
+			flash(c, "flash.entry_submitted")
+		} else {
+			flash(c, "flash.entry_submitted_outbox")
+		}
 		return c.Redirect("/entries/"+c.Params("id"), fiber.StatusSeeOther)
 	}
 	return h.entryActionFailed(c, err)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -237,8 +238,12 @@ func (h *Entries) StaffDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	leader, err := h.Store.UserByID(Ctx(c), e.LeaderID)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
 	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: CurrentUser(c).ID, Action: "entry:viewed", Target: e.ID, IP: c.IP()})
-	return Render(c, h.Views, fiber.StatusOK, "staff_entry", Page(c, h.Views, "page.staff_entry", entryPage{Entry: e, Comp: comp, Fields: entryFormValues(e)}))
+	return Render(c, h.Views, fiber.StatusOK, "staff_entry", Page(c, h.Views, "page.staff_entry", entryPage{Entry: e, Comp: comp, Fields: entryFormValues(e), Leader: leader}))
 }
 
 // StaffReopen handles POST /staff/entries/:id/reopen.

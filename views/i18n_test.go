@@ -179,3 +179,11 @@ func TestEveryKeyWithCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestVND(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 ₫", 999: "999 ₫", 1000: "1.000 ₫", 150000000: "150.000.000 ₫", -25000: "−25.000 ₫"} {
+		if got := VND(n); got != want {
+			t.Errorf("VND(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ func New() (*Views, error) {
 			return t.In(hoChiMinh).Format("02/01/2006 15:04")
 		},
 		"hasPrefix": strings.HasPrefix,
+		"vnd":       VND,
 		"list":      func(s ...string) []string { return s },
 		"mb":        func(n int64) int64 { return n >> 20 },
 		"kb":        func(n int64) int64 { return (n + 1023) >> 10 },
@@ -100,4 +101,25 @@ func mustLoadZone(name string) *time.Location {
 		return time.FixedZone("ICT", 7*3600)
 	}
 	return loc
+}
+
+// VND formats an amount of đồng the Vietnamese way: 150.000.000 ₫.
+func VND(n int64) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	digits := fmt.Sprint(n)
+	var b strings.Builder
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(d)
+	}
+	out := b.String() + " ₫"
+	if neg {
+		out = "−" + out
+	}
+	return out
 }
