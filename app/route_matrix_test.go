@@ -42,6 +42,8 @@ var routeMatrix = map[string]string{
 	"GET /api/v1/competitions/:id":             "********",
 	"GET /competitions/:id":                    "********",
 	"GET /account":                             "UAAAAAAA",
+	"GET /account/export":                      "UAAAAAAA",
+	"GET /api/v1/me/export":                    "UAAAAAAA",
 	"GET /password/forgot":                     "********",
 	"POST /password/forgot":                    "********",
 	"GET /password/reset/:token":               "********",

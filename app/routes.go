@@ -116,7 +116,8 @@ func (a *App) routes(valid *handlers.Validator) {
 	councilRoutes(w, api, council)
 	passwords := &handlers.Passwords{Store: nudgingStore{st, a.mailer}, Hasher: hasher, Views: a.views, BaseURL: a.cfg.BaseURL}
 	profiles := &handlers.Profiles{Store: st, Views: a.views, Valid: valid}
-	accountRoutes(w, api, passwords, profiles)
+	exports := &handlers.Exports{Store: st, Decks: blindDecks{a.decks}, Views: a.views, Now: a.now}
+	accountRoutes(w, api, passwords, profiles, exports)
 
 	w.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

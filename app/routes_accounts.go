@@ -8,13 +8,15 @@ import (
 )
 
 // accountRoutes let people recover their account and correct their data.
-func accountRoutes(w, api fiber.Router, pw *handlers.Passwords, pr *handlers.Profiles) {
+func accountRoutes(w, api fiber.Router, pw *handlers.Passwords, pr *handlers.Profiles, ex *handlers.Exports) {
 	w.Get("/password/forgot", pw.ForgotForm)
 	w.Post("/password/forgot", pw.Forgot)
 	w.Get("/password/reset/:token", pw.ResetForm)
 	w.Post("/password/reset/:token", pw.Reset)
 	w.Get("/account/password", requireUser, pw.ChangeForm)
 	w.Post("/account/password", requireUser, pw.Change)
+	w.Get("/account/export", requireUser, ex.Export)
+	api.Get("/me/export", requireUser, ex.Export)
 	w.Get("/account/profile", requireUser, pr.Form)
 	w.Post("/account/profile", requireUser, pr.Save)
 
