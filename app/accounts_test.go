@@ -246,3 +246,23 @@ func TestRegisterHTMLForm(t *testing.T) {
 		t.Fatalf("owner not mailed: %+v", mail)
 	}
 }
+
+// TestAdminCreateUserKeepsRoles: a refused "create user" form comes back
+// with what was typed, the ticked roles included.
+func TestAdminCreateUserKeepsRoles(t *testing.T) {
+	a := newApp(t)
+	makeUser(t, a, "root@example.vn", models.RoleAdmin)
+	c := newClient(t, a)
+	expectStatus(t, c.signIn("root@example.vn", goodPassword), http.StatusSeeOther)
+	tok := c.csrfFrom("/admin/users")
+	r := c.form("/admin/users", map[string][]string{"email": {"khong-hop-le"}, "name": {"Giám khảo Mới"}, "password": {goodPassword}, "roles": {"judge", "mentor"}}, tok)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	for _, role := range []string{"judge", "mentor"} {
+		if !strings.Contains(r.text(), `value="`+role+`" checked`) {
+			t.Errorf("role %s not kept ticked", role)
+		}
+	}
+	if strings.Contains(r.text(), `value="staff" checked`) || !strings.Contains(r.text(), "Giám khảo Mới") {
+		t.Fatalf("form not re-filled as typed: %.2000s", r.body)
+	}
+}

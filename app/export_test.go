@@ -51,14 +51,14 @@ func TestExportMyData(t *testing.T) {
 		rc.Close()
 		files[f.Name] = b
 	}
-	for _, name := range []string{"README.txt", "account.json", "entries.json", "reviews.json", "mail.json", "activity.json"} {
+	for _, name := range []string{"README.txt", "user.json", "entries.json", "reviews.json", "messages.json", "activity.json"} {
 		if _, ok := files[name]; !ok {
 			t.Errorf("%s missing from the export (has %v)", name, keysOfFiles(files))
 		}
 	}
 	var acct map[string]any
-	if err := json.Unmarshal(files["account.json"], &acct); err != nil || acct["email"] != "mai@example.vn" || acct["consents"] == nil {
-		t.Fatalf("account.json: %s (%v)", files["account.json"], err)
+	if err := json.Unmarshal(files["user.json"], &acct); err != nil || acct["email"] != "mai@example.vn" || acct["consents"] == nil {
+		t.Fatalf("account.json: %s (%v)", files["user.json"], err)
 	}
 	all := ""
 	for _, b := range files {

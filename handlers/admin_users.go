@@ -115,7 +115,11 @@ func (h *Admin) CreateUser(c *fiber.Ctx) error {
 		}
 		fields = p.Fields
 	}
-	return h.renderUsers(c, fiber.StatusUnprocessableEntity, fields, map[string]string{"email": req.Email, "name": req.Name})
+	form := map[string]string{"email": req.Email, "name": req.Name}
+	for _, r := range req.Roles {
+		form["role_"+r] = "1" // the ticked roles stay ticked
+	}
+	return h.renderUsers(c, fiber.StatusUnprocessableEntity, fields, form)
 }
 
 // SetDisabled returns the handler for POST /admin/users/:id/disable|enable.

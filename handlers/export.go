@@ -105,12 +105,12 @@ func (h *Exports) Export(c *fiber.Ctx) error {
 		return err
 	}
 	files := []exportFile{
-		{"account.json", exportAccount{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, BirthYear: u.BirthYear, Gender: u.Gender,
+		{"user.json", exportAccount{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, BirthYear: u.BirthYear, Gender: u.Gender,
 			Province: u.Province, Commune: u.Commune, Phone: u.Phone, Locale: u.Locale, Consents: u.Consents, Disabled: u.Disabled,
 			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}},
 		{"entries.json", entries},
 		{"reviews.json", reviews},
-		{"mail.json", mail},
+		{"messages.json", mail},
 		{"activity.json", activity},
 	}
 	readme := h.Views.I18n.For(Lang(c)).T("export.readme")
