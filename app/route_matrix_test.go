@@ -88,6 +88,8 @@ var routeMatrix = map[string]string{
 	"GET /staff/competitions/:id/entries.csv":  "UFFFFFAA",
 	"GET /staff/entries/:id":                   "UFFFFFAA",
 	"POST /staff/entries/:id/reopen":           "UFFFFFAA",
+	"POST /staff/entries/:id/restore": "UFFFFFAA",
+	"POST /api/v1/entries/:id/restore": "UFFFFFAA",
 	"GET /admin/users":                         "UFFFFFFA",
 	"POST /admin/users":                        "UFFFFFFA",
 	"POST /admin/users/:id/disable":            "UFFFFFFA",

@@ -81,6 +81,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	staff.Get("/competitions/:id/entries.csv", entries.StaffCSV)
 	staff.Get("/entries/:id", entries.StaffDetail)
 	staff.Post("/entries/:id/reopen", entries.StaffReopen)
+	staff.Post("/entries/:id/restore", entries.StaffRestore)
 
 	adm := w.Group("/admin", requireRole(models.RoleAdmin))
 	adm.Get("/users", admin.Users)
@@ -107,6 +108,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	api.Get("/entries/:id/deck", requireUser, decks.Download)
 	api.Post("/entries/:id/withdraw", requireUser, entries.APIWithdraw)
 	api.Post("/entries/:id/reopen", staffOnly, entries.APIReopen)
+	api.Post("/entries/:id/restore", staffOnly, entries.APIRestore)
 	apiAdmin := api.Group("/users", requireRole(models.RoleAdmin))
 	apiAdmin.Post("/", admin.APICreateUser)
 	apiAdmin.Post("/:id/disable", admin.APISetDisabled(true))

@@ -347,6 +347,54 @@ func (h *Entries) reopen(c *fiber.Ctx, id, note string) error {
 	return nil
 }
 
+// restore lets staff bring a withdrawn entry back as a draft (logged with
+// the reason), for an applicant who withdrew by mistake.
+func (h *Entries) restore(c *fiber.Ctx, id, reason string) error {
+	tr := h.Views.I18n.For(Lang(c))
+	if reason == "" || HasNUL(reason) || len([]rune(reason)) > 500 {
+		return validationFailed(map[string]string{"reason": tr.T("error.reason_required")})
+	}
+	if _, err := h.Store.EntryByID(Ctx(c), id); err != nil {
+		return err
+	}
+	changed, err := h.Store.SetEntryStatus(Ctx(c), id, []models.EntryStatus{models.EntryWithdrawn}, models.EntryDraft, CurrentUser(c).ID, reason)
+	if err != nil {
+		return err
+	}
+	if !changed {
+		return fmt.Errorf("handlers: restore a %s entry: %w", id, models.ErrBadTransition)
+	}
+	_ = h.Store.Audit(Ctx(c), models.AuditEvent{Actor: CurrentUser(c).ID, Action: "entry:restored", Target: id, IP: c.IP(), Detail: reason})
+	return nil
+}
+
+// APIRestore handles POST /api/v1/entries/:id/restore {"reason"} (staff).
+func (h *Entries) APIRestore(c *fiber.Ctx) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := h.restore(c, c.Params("id"), strings.TrimSpace(req.Reason)); err != nil {
+		return err
+	}
+	e, err := h.Store.EntryByID(Ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, fiber.StatusOK, e)
+}
+
+// StaffRestore handles POST /staff/entries/:id/restore.
+func (h *Entries) StaffRestore(c *fiber.Ctx) error {
+	if err := h.restore(c, c.Params("id"), strings.TrimSpace(c.FormValue("reason"))); err != nil {
+		return err
+	}
+	flash(c, "flash.entry_restored")
+	return c.Redirect("/staff/entries/"+c.Params("id"), fiber.StatusSeeOther)
+}
+
 // APIReopen handles POST /api/v1/entries/:id/reopen (staff).
 func (h *Entries) APIReopen(c *fiber.Ctx) error {
 	var req struct {

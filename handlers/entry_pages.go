@@ -206,7 +206,17 @@ func (h *Entries) SubmitEntry(c *fiber.Ctx) error {
 }
 
 // WithdrawEntry handles POST /entries/:id/withdraw.
+// Withdrawing is permanent, so the first post only asks for confirmation
+// (a page of its own: it works without JavaScript); the second, with
+// confirm=1, withdraws.
 func (h *Entries) WithdrawEntry(c *fiber.Ctx) error {
+	if c.FormValue("confirm") != "1" {
+		e, err := h.ownEntry(c, c.Params("id"), false)
+		if err != nil {
+			return err
+		}
+		return Render(c, h.Views, fiber.StatusOK, "entry_withdraw", Page(c, h.Views, "page.entry_withdraw", e))
+	}
 	if err := h.withdraw(c, c.Params("id")); err != nil {
 		return h.entryActionFailed(c, err)
 	}
