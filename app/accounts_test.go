@@ -266,3 +266,30 @@ func TestAdminCreateUserKeepsRoles(t *testing.T) {
 		t.Fatalf("form not re-filled as typed: %.2000s", r.body)
 	}
 }
+
+// TestValidationMessagesInOneLanguage: messages name the form's label and
+// are wholly in the user's language (validator's Vietnamese used to say
+// "phải là giá trị email address").
+func TestValidationMessagesInOneLanguage(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	body := applicantBody("not-an-email")
+	body["name"] = strings.Repeat("x", 200)
+	c.lang = "vi"
+	r := c.jsonReq(http.MethodPost, "/api/v1/accounts", body, "")
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	var e errBody
+	r.json(t, &e)
+	if m := e.Error.Fields["email"]; !strings.HasPrefix(m, "Thư điện tử") || strings.Contains(m, "address") {
+		t.Errorf("vi e-mail message: %q", m)
+	}
+	if m := e.Error.Fields["name"]; !strings.Contains(m, "Họ và tên") || !strings.Contains(m, "120") || strings.Contains(m, "name") {
+		t.Errorf("vi name message: %q", m)
+	}
+	c.lang = "en"
+	r = c.jsonReq(http.MethodPost, "/api/v1/accounts", body, "")
+	r.json(t, &e)
+	if m := e.Error.Fields["email"]; !strings.Contains(m, "valid e-mail") {
+		t.Errorf("en e-mail message: %q", m)
+	}
+}

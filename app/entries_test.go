@@ -361,7 +361,7 @@ func TestEntryPages(t *testing.T) {
 	// Submitting an incomplete entry lists every unmet rule.
 	r = c.form(loc+"/submit", map[string][]string{}, tok)
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	for _, want := range []string{"Cần tải lên bài thuyết trình", "Cần điền trước khi nộp"} {
+	for _, want := range []string{"Cần tải lên bài thuyết trình", "Thị trường: cần điền trước khi nộp", `href="#f-market"`, `href="#f-deck"`} { // each message names and links its field
 		if !strings.Contains(r.text(), want) {
 			t.Fatalf("unmet rule %q not shown: %.4000s", want, r.body)
 		}

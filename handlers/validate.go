@@ -77,11 +77,16 @@ func (val *Validator) Check(s any, tr *views.Translator) map[string]string {
 		if _, seen := out[field]; seen {
 			continue
 		}
-		msg := fe.Translate(val.trans[tr.Lang])
-		// The shipped sentences name the field by its JSON name; show the
-		// translated label instead.
-		if label := tr.T("label." + field); label != "label."+field {
-			msg = strings.Replace(msg, field, label, 1)
+		// Our own sentences for the common rules, naming the form's label
+		// in the user's language (validator's shipped Vietnamese mixes in
+		// English: "phải là giá trị email address"); its translations for
+		// the rest, with the label put in.
+		label := fieldLabel(tr, field)
+		msg := ""
+		if k := "valid." + fe.Tag(); tr.Has(k) {
+			msg = tr.T(k, "Label", label, "Param", fe.Param())
+		} else {
+			msg = strings.Replace(fe.Translate(val.trans[tr.Lang]), field, label, 1)
 		}
 		out[field] = msg
 	}
@@ -141,6 +146,17 @@ func HasNUL(ss ...string) bool {
 	return false
 }
 
+// fieldLabel is a form field's label in tr's language: label.<field>,
+// else entry.<field>, else the field's name.
+func fieldLabel(tr *views.Translator, field string) string {
+	for _, k := range []string{"label." + field, "entry." + field} {
+		if tr.Has(k) {
+			return tr.T(k)
+		}
+	}
+	return field
+}
+
 // ruleMessages turns business-rule errors into field → translated message.
 func ruleMessages(errs models.RuleErrors, tr *views.Translator, into map[string]string) map[string]string {
 	if into == nil {
@@ -148,7 +164,8 @@ func ruleMessages(errs models.RuleErrors, tr *views.Translator, into map[string]
 	}
 	for _, e := range errs {
 		if _, seen := into[e.Field]; !seen {
-			into[e.Field] = tr.T(e.Key, e.TemplateArgs(tr.Lang)...)
+			args := append(e.TemplateArgs(tr.Lang), "Label", fieldLabel(tr, e.Field))
+			into[e.Field] = tr.T(e.Key, args...)
 		}
 	}
 	return into

@@ -1,6 +1,8 @@
 package views
 
 import (
+	"sort"
+
 	"github.com/sprout-vn/sprout/models"
 )
 
@@ -33,6 +35,39 @@ func (d *Data) T(key string, args ...any) string { return d.Tr.T(key, args...) }
 
 // Err returns the translated error for a form field, or "".
 func (d *Data) Err(field string) string { return d.Errors[field] }
+
+// FieldError is one line of a form's error summary.
+type FieldError struct{ Field, Message string }
+
+// errorOrder puts eligibility first, then the fields in the order the
+// entry form shows them; other fields follow in name order.
+var errorOrder = []string{"leader", "team", "deck", "founded_year", "consent", "email", "password", "current", "new", "name",
+	"title", "track", "sector", "stage", "summary", "problem", "solution", "customers", "market", "advantage",
+	"business_model", "technology", "plan", "funding_need", "impact", "commune"}
+
+// ErrorList returns the page's field errors in a stable, useful order
+// (a map has none), for summaries that link to each field.
+func (d *Data) ErrorList() []FieldError {
+	out := make([]FieldError, 0, len(d.Errors))
+	done := map[string]bool{}
+	for _, f := range errorOrder {
+		if m, ok := d.Errors[f]; ok {
+			out = append(out, FieldError{f, m})
+			done[f] = true
+		}
+	}
+	var rest []string
+	for f := range d.Errors {
+		if !done[f] {
+			rest = append(rest, f)
+		}
+	}
+	sort.Strings(rest)
+	for _, f := range rest {
+		out = append(out, FieldError{f, d.Errors[f]})
+	}
+	return out
+}
 
 // Val returns the submitted value of a form field, or "".
 func (d *Data) Val(field string) string { return d.Form[field] }
