@@ -433,3 +433,18 @@ func TestAttachDeckAtVersionSeen(t *testing.T) {
 		t.Fatalf("a submitted entry changed: deck %+v, %d versions", got.Deck, len(got.DeckHistory))
 	}
 }
+
+// TestStartEntryKeepsTypedTitle: an over-long title comes back on the
+// competition page with the message and what was typed, not a bare error.
+func TestStartEntryKeepsTypedTitle(t *testing.T) {
+	j := newJourney(t)
+	c := newClient(t, j.a)
+	expectStatus(t, c.signIn("mai@example.vn", goodPassword), http.StatusSeeOther)
+	tok := c.csrfFrom("/competitions/" + j.compID)
+	long := strings.Repeat("Trà shan tuyết ", 1300) // ~18 KB
+	r := c.form("/competitions/"+j.compID+"/entries", map[string][]string{"title": {long}}, tok)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.text(), `maxlength="200"`) || !strings.Contains(r.text(), "Tên ý tưởng") || !strings.Contains(r.text(), strings.TrimSpace(long)[:200]) {
+		t.Fatalf("the page did not come back with the typed title and its message: %.1500s", r.body)
+	}
+}

@@ -21,6 +21,12 @@ type competitionPage struct {
 // CompetitionPage shows GET /competitions/:id: rules, deadline and the way
 // in (or back to one's own entry).
 func (h *Entries) CompetitionPage(c *fiber.Ctx) error {
+	return h.renderCompetition(c, fiber.StatusOK, nil, nil)
+}
+
+// renderCompetition shows the competition page, with the start-entry form's
+// errors and typed text when it was refused.
+func (h *Entries) renderCompetition(c *fiber.Ctx, status int, errs, form map[string]string) error {
 	comp, err := h.Store.CompetitionByID(Ctx(c), c.Params("id"))
 	if err != nil {
 		return err
@@ -35,7 +41,9 @@ func (h *Entries) CompetitionPage(c *fiber.Ctx) error {
 		}
 		p.CanEnter = p.Open && p.Mine == nil && u.HasRole(models.RoleApplicant)
 	}
-	return Render(c, h.Views, fiber.StatusOK, "competition", Page(c, h.Views, "page.competition", p))
+	d := Page(c, h.Views, "page.competition", p)
+	d.Errors, d.Form = errs, form
+	return Render(c, h.Views, status, "competition", d)
 }
 
 // StartEntry handles POST /competitions/:id/entries: a blank draft, then
@@ -47,7 +55,8 @@ func (h *Entries) StartEntry(c *fiber.Ctx) error {
 		return err
 	}
 	if fields != nil {
-		return validationFailed(fields)
+		// The page again, with the message and what was typed.
+		return h.renderCompetition(c, fiber.StatusUnprocessableEntity, fields, map[string]string{"title": title})
 	}
 	flash(c, "flash.entry_started")
 	return c.Redirect("/entries/"+e.ID, fiber.StatusSeeOther)
