@@ -38,7 +38,13 @@ type RoundSheet struct {
 	Entries     []SheetEntry        `json:"entries"`
 	Total       int                 `json:"assignments"`
 	PerEntry    int                 `json:"per_entry"` // judges per entry: as assigned, else the round's setting
+	// The page's slice of Entries (the HTML page shows sheetPageSize at a
+	// time; the API returns them all).
+	Page, Pages, Count int `json:"-"`
 }
+
+// sheetPageSize is how many entries the round page shows at a time.
+const sheetPageSize = 50
 
 // SheetJudge is one judge's line of the sheet.
 type SheetJudge struct {

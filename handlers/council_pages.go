@@ -93,6 +93,10 @@ func (h *Council) renderRound(c *fiber.Ctx, status int, errs map[string]string) 
 	if err != nil {
 		return err
 	}
+	sh.Count = len(sh.Entries)
+	sh.Pages = max(1, (sh.Count+sheetPageSize-1)/sheetPageSize)
+	sh.Page = min(max(1, c.QueryInt("page", 1)), sh.Pages)
+	sh.Entries = sh.Entries[(sh.Page-1)*sheetPageSize : min(sh.Count, sh.Page*sheetPageSize)]
 	d := Page(c, h.Views, "page.council_round", sh)
 	d.Errors = errs
 	d.Form = map[string]string{"per_entry": strconv.Itoa(r.JudgesPerEntry), "seed": c.FormValue("seed", "1")}

@@ -45,9 +45,16 @@ func New() (*Views, error) {
 		},
 		"hasPrefix": strings.HasPrefix,
 		"vnd":       VND,
-		"list":      func(s ...string) []string { return s },
-		"mb":        func(n int64) int64 { return n >> 20 },
-		"kb":        func(n int64) int64 { return (n + 1023) >> 10 },
+		"seq": func(n int) []int {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i + 1
+			}
+			return out
+		},
+		"list": func(s ...string) []string { return s },
+		"mb":   func(n int64) int64 { return n >> 20 },
+		"kb":   func(n int64) int64 { return (n + 1023) >> 10 },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
 			for i := 0; i+1 < len(kv); i += 2 {
