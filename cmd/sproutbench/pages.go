@@ -53,6 +53,8 @@ type pagesOptions struct {
 	duration time.Duration
 	workers  int
 	keep     bool
+	judges   int // council members judging at each -n ≥ minJudged (0: none)
+	reviewW  int // judges submitting reviews at once
 }
 
 func runPages(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +67,8 @@ func runPages(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measuring time per page and connection count")
 	fs.IntVar(&o.workers, "seed-workers", 2, "applicants seeded at once")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
+	fs.IntVar(&o.judges, "judges", 10, "council members who judge at each -n of at least 100 (3 per entry, every review submitted), then the judge pages; 0: none")
+	fs.IntVar(&o.reviewW, "review-workers", 4, "judges submitting their reviews at once")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -105,10 +109,13 @@ type pagesBench struct {
 	staff  []*http.Client // staff sessions (cookie), one per connection
 	users  []*seeded      // applicants, in seeding order
 	deck   []byte
+	jury   *jury   // the council, when -judges > 0
+	health float64 // /healthz p50 at the first -conc of the last main run
 }
 
 type seeded struct {
 	email, token, entryID string
+	submitted             bool
 	web                   *http.Client // signed in, made for the first maxConc applicants
 }
 
@@ -139,6 +146,15 @@ func (p *pagesBench) run() error {
 	add.Stdin = strings.NewReader(password + "\n")
 	if out, err := add.CombinedOutput(); err != nil {
 		return fmt.Errorf("sprout user add: %w\n%s", err, out)
+	}
+	if p.o.judges > 0 {
+		// The admin who makes the council members' accounts.
+		add := exec.Command(bin, "user", "add", "--email", adminEmail, "--name", "Quản trị", "--role", "admin")
+		add.Env, add.Dir = cleanEnv(env...), p.tmp
+		add.Stdin = strings.NewReader(password + "\n")
+		if out, err := add.CombinedOutput(); err != nil {
+			return fmt.Errorf("sprout user add (admin): %w\n%s", err, out)
+		}
 	}
 	appAddr, err := freeAddr()
 	if err != nil {
@@ -174,8 +190,16 @@ func (p *pagesBench) run() error {
 			return err
 		}
 		p.logf("seeded %d entries in %v; load average %s", n, time.Since(start).Round(time.Second), loadAvg())
-		if err := p.measureAll(n); err != nil {
+		if err := p.measureAll(n, p.pages()); err != nil {
 			return err
+		}
+		if p.judged(n) {
+			if err := p.judge(n); err != nil {
+				return err
+			}
+			if err := p.measureAll(n, p.judgePages(n)); err != nil {
+				return err
+			}
 		}
 	}
 	rss, _ := procStatusKB(p.app.pid(), "VmHWM:")
@@ -198,7 +222,7 @@ func (p *pagesBench) competition() error {
 		"opens_at": now.Add(-24 * time.Hour).Format(time.RFC3339), "closes_at": now.Add(30 * 24 * time.Hour).Format(time.RFC3339),
 		"tracks": []string{"idea", "project"}, "eligibility": map[string]any{"min_age": 18, "max_age": 35, "max_team": 5},
 		"deck":   map[string]any{"max_bytes": 2 << 20},
-		"rounds": []map[string]any{{"key": "so-khao", "name": map[string]string{"vi": "Sơ khảo", "en": "Preliminary"}, "blind": true, "judges_per_entry": 3}},
+		"rounds": p.rounds(),
 	}, http.StatusCreated, &comp); err != nil {
 		return err
 	}
@@ -282,6 +306,7 @@ func (p *pagesBench) seedOne(i int) (*seeded, error) {
 		if err := p.call(http.MethodPost, "/api/v1/entries/"+e.ID+"/submit", s.token, nil, http.StatusOK, nil); err != nil {
 			return nil, err
 		}
+		s.submitted = true
 	}
 	return s, nil
 }
@@ -340,10 +365,19 @@ func (p *pagesBench) signIn(email string) (*http.Client, error) {
 	return c, nil
 }
 
-// target is what one worker requests for a page.
+// target is what one worker requests for a page: path, or in turn each
+// of paths (from the worker's own offset).
 type target struct {
-	c    *http.Client
-	path string
+	c     *http.Client
+	path  string
+	paths []string
+}
+
+func (t target) at(i int) target {
+	if len(t.paths) > 0 {
+		t.path = t.paths[i%len(t.paths)]
+	}
+	return t
 }
 
 type pageDef struct {
@@ -355,14 +389,14 @@ func (p *pagesBench) pages() []pageDef {
 	web := func(w int) *seeded { return p.users[w%len(p.webUsers())] }
 	list := "/staff/competitions/" + p.compID + "/entries"
 	return []pageDef{
-		{"/healthz", func(int) target { return target{p.http, "/healthz"} }},
-		{"home /", func(w int) target { return target{web(w).web, "/"} }},
-		{"competition page, signed in", func(w int) target { return target{web(w).web, "/competitions/" + p.compID} }},
-		{"account", func(w int) target { return target{web(w).web, "/account"} }},
-		{"entry page", func(w int) target { return target{web(w).web, "/entries/" + web(w).entryID} }},
-		{"staff list, first page", func(w int) target { return target{p.staff[w%len(p.staff)], list} }},
-		{"staff list, search \"bac ha\"", func(w int) target { return target{p.staff[w%len(p.staff)], list + "?q=bac+ha"} }},
-		{"CSV export", func(w int) target { return target{p.staff[w%len(p.staff)], list + ".csv"} }},
+		{"/healthz", func(int) target { return target{c: p.http, path: "/healthz"} }},
+		{"home /", func(w int) target { return target{c: web(w).web, path: "/"} }},
+		{"competition page, signed in", func(w int) target { return target{c: web(w).web, path: "/competitions/" + p.compID} }},
+		{"account", func(w int) target { return target{c: web(w).web, path: "/account"} }},
+		{"entry page", func(w int) target { return target{c: web(w).web, path: "/entries/" + web(w).entryID} }},
+		{"staff list, first page", func(w int) target { return target{c: p.staff[w%len(p.staff)], path: list} }},
+		{"staff list, search \"bac ha\"", func(w int) target { return target{c: p.staff[w%len(p.staff)], path: list + "?q=bac+ha"} }},
+		{"CSV export", func(w int) target { return target{c: p.staff[w%len(p.staff)], path: list + ".csv"} }},
 	}
 }
 
@@ -406,10 +440,13 @@ func get(ctx context.Context, t target, base, encoding string) (sample, error) {
 	return sample{total: d, db: db, serv: db + serverTiming(st, "app"), wire: int(n)}, nil
 }
 
-func (p *pagesBench) measureAll(n int) error {
+func (p *pagesBench) measureAll(n int, pages []pageDef) error {
 	var health float64
-	for _, pg := range p.pages() {
-		plain, err := get(context.Background(), pg.targets(0), p.base, "identity")
+	if len(pages) > 0 && pages[0].name != "/healthz" {
+		health = p.health
+	}
+	for _, pg := range pages {
+		plain, err := get(context.Background(), pg.targets(0).at(0), p.base, "identity")
 		if err != nil {
 			return err
 		}
@@ -420,7 +457,7 @@ func (p *pagesBench) measureAll(n int) error {
 				return fmt.Errorf("%s at %d: %w", pg.name, conc, err)
 			}
 			if pg.name == "/healthz" && conc == p.o.conc[0] {
-				health = s.p50
+				health, p.health = s.p50, s.p50
 			}
 			ratio := "—"
 			if health > 0 {
@@ -454,7 +491,7 @@ func (p *pagesBench) measure(pg pageDef, conc int) (pageResult, error) {
 	warm, cancelWarm := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancelWarm()
 	for w := range conc {
-		if _, err := get(warm, pg.targets(w), p.base, "br, gzip"); err != nil && warm.Err() == nil {
+		if _, err := get(warm, pg.targets(w).at(0), p.base, "br, gzip"); err != nil && warm.Err() == nil {
 			return pageResult{}, err
 		}
 	}
@@ -470,8 +507,8 @@ func (p *pagesBench) measure(pg pageDef, conc int) (pageResult, error) {
 		wg.Go(func() {
 			t := pg.targets(w)
 			var mine []sample
-			for ctx.Err() == nil {
-				s, err := get(ctx, t, p.base, "br, gzip")
+			for i := 0; ctx.Err() == nil; i++ {
+				s, err := get(ctx, t.at(i), p.base, "br, gzip")
 				if err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()
