@@ -123,6 +123,9 @@ func compFormValues(comp *models.Competition) map[string]string {
 		"project_max_years": strconv.Itoa(comp.Eligibility.ProjectMaxYears), "deck_mb": strconv.FormatInt(comp.Deck.MaxBytes>>20, 10),
 		"version": strconv.Itoa(comp.Version),
 	}
+	if comp.Eligibility.ProjectMaxYears == 0 {
+		f["project_max_years"] = "" // no limit: blank, as the hint says
+	}
 	for _, t := range comp.Tracks {
 		f["track_"+t] = "1"
 	}
@@ -215,7 +218,16 @@ func (h *Competitions) Update(c *fiber.Ctx) error {
 }
 
 // Transition handles POST /staff/competitions/:id/transition.
+// Closing stops every applicant from submitting, so it asks first, on a
+// page of its own (without JavaScript too).
 func (h *Competitions) Transition(c *fiber.Ctx) error {
+	if to := c.FormValue("to"); to == string(models.CompClosed) && c.FormValue("confirm") != "1" {
+		comp, err := h.Store.CompetitionByID(Ctx(c), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return Render(c, h.Views, fiber.StatusOK, "competition_close", Page(c, h.Views, "page.competition_close", comp))
+	}
 	comp, err := h.transition(c, c.Params("id"), c.FormValue("to"))
 	if err != nil {
 		return err
