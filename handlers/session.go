@@ -22,7 +22,8 @@ const (
 
 // SessionState wraps the request's Fiber session. Fiber's Session.Save
 // releases the session object, so handlers only change it and mark it dirty;
-// the session middleware saves it once, after the handler.
+// the session middleware (app.loadSession) saves it once, after the handler,
+// and only if it is dirty.
 type SessionState struct {
 	S         *session.Session
 	Dirty     bool
