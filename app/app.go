@@ -116,7 +116,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 		Storage:        a.store.Sessions(),
 		Expiration:     SessionTTL,
 		KeyLookup:      "cookie:" + SessionCookie,
-		CookiePath:     "/", // one cookie for the site, whichever page saved it
 		CookieHTTPOnly: true,
 		CookieSecure:   cfg.Secure(),
 		CookieSameSite: fiber.CookieSameSiteLaxMode,

@@ -101,6 +101,8 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 			err = fmt.Errorf("app: save session: %w: %w", models.ErrUnavailable, serr)
 		}
 	}
+	// Fiber's csrf middleware set this cookie on every answer; once is
+	// enough, and again whenever the browser lost it (it is session-only).
 	if c.Cookies(csrfCookie) != tok {
 		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: tok, Path: "/", HTTPOnly: true, Secure: a.cfg.Secure(),
 			SameSite: fiber.CookieSameSiteLaxMode, SessionOnly: true})

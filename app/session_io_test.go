@@ -90,6 +90,7 @@ func TestSessionReadOnceWrittenOnChange(t *testing.T) {
 		resp := c.form("/login", url.Values{"email": {"once@example.vn"}, "password": {goodPassword}}, tok)
 		expectStatus(t, resp, http.StatusSeeOther)
 	})
+	t.Logf("POST /login: %s", sent)
 	if r != 1 || w == 0 {
 		t.Errorf("POST /login: %d reads, %d writes of sessions (%s), want 1 and ≥1", r, w, sent)
 	}
@@ -111,6 +112,7 @@ func TestSessionReadOnceWrittenOnChange(t *testing.T) {
 				t.Errorf("CSRF token changed between pages")
 			}
 		})
+		t.Logf("GET /account #%d: %s", i+1, sent)
 		wantW := 0
 		if i == 0 {
 			wantW = 1 // the flash "signed in" is taken
