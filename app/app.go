@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"go.mongodb.org/mongo-driver/v2/event"
 
@@ -120,6 +121,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Options) (a 
 		CookieSameSite: fiber.CookieSameSiteLaxMode,
 		KeyGenerator:   randomID,
 	})
+	// The session's CSRF token is a csrf.Token (loadSession); gob must know
+	// the type to decode session data.
+	a.sessions.RegisterType(csrf.Token{})
 	if cfg.SMTPURL != "" {
 		if a.mailer, err = newMailer(a.store, cfg.SMTPURL, cfg.MailFrom, log); err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func (a *App) routes(valid *handlers.Validator) {
 	w.Use(rejectOperatorQueries)
 	w.Use(limitBody(formBodyLimit, isUpload))
 	w.Use(language)
-	w.Use(a.csrfProtection())
+	w.Use(a.loadSession)
 	w.Use(a.authenticate)
 
 	hasher := handlers.NewHasher(passwordHashSlots)

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"github.com/sprout-vn/sprout/models"
@@ -15,11 +17,13 @@ const (
 	sessEpoch  = "ep"
 	sessFlash  = "flash"
 	sessCSRF   = "csrf" // where the CSRF middleware keeps the session's token
+	sessSaved  = "at"   // when the session was last written (unix seconds)
 )
 
 // SessionState wraps the request's Fiber session. Fiber's Session.Save
 // releases the session object, so handlers only change it and mark it dirty;
-// the session middleware saves it once, after the handler.
+// the session middleware (app.loadSession) saves it once, after the handler,
+// and only if it is dirty.
 type SessionState struct {
 	S         *session.Session
 	Dirty     bool
@@ -58,6 +62,44 @@ func (s *SessionState) TakeFlash() (string, bool) {
 		s.Dirty = true
 	}
 	return f, ok
+}
+
+// CSRFToken returns the session's CSRF token, or "" when it has none or it
+// has expired. The token is kept as Fiber's csrf.Token (the format Fiber's
+// csrf middleware used before app.loadSession replaced it), so sessions
+// written by either version stay readable by the other.
+func (s *SessionState) CSRFToken(now time.Time) string {
+	t, ok := s.S.Get(sessCSRF).(csrf.Token)
+	if !ok || t.Key == "" || !now.Before(t.Expiration) {
+		return ""
+	}
+	return t.Key
+}
+
+// SetCSRFToken gives the session a new CSRF token and marks it dirty.
+func (s *SessionState) SetCSRFToken(tok string, exp time.Time) {
+	s.S.Set(sessCSRF, csrf.Token{Key: tok, Raw: []byte{'+'}, Expiration: exp})
+	s.Dirty = true
+}
+
+// SavedAt returns when the session was last written (zero if never, or
+// by a version that did not record it).
+func (s *SessionState) SavedAt() time.Time {
+	at, ok := s.S.Get(sessSaved).(int64)
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(at, 0)
+}
+
+// Stamp records, just before a save, that the session is written at now
+// and lives until exp; the CSRF token's expiry follows the session's.
+func (s *SessionState) Stamp(now, exp time.Time) {
+	s.S.Set(sessSaved, now.Unix())
+	if t, ok := s.S.Get(sessCSRF).(csrf.Token); ok {
+		t.Expiration = exp
+		s.S.Set(sessCSRF, t)
+	}
 }
 
 // Destroy ends the session in the store and expires the cookie.
