@@ -130,7 +130,7 @@ func TestSessionLifecycle(t *testing.T) {
 	replay.cookies["sprout_session"] = old
 	r = replay.get("/account")
 	expectStatus(t, r, http.StatusSeeOther)
-	if r.Header.Get("Location") != "/login" {
+	if r.Header.Get("Location") != "/login?next=%2Faccount" {
 		t.Fatalf("old cookie after logout: redirect %q", r.Header.Get("Location"))
 	}
 }
@@ -202,5 +202,39 @@ func TestRoleGuard(t *testing.T) {
 	r = c.do(req)
 	if !strings.Contains(r.text(), "Not allowed") {
 		t.Fatalf("403 page not in English: %.500s", r.body)
+	}
+}
+
+// TestSignInReturnsToPageAskedFor: a page that needs signing in sends the
+// visitor to /login and back to it afterwards; a "next" that leaves the
+// site is ignored.
+func TestSignInReturnsToPageAskedFor(t *testing.T) {
+	a := newApp(t)
+	c := newClient(t, a)
+	register(t, c, "next@example.vn")
+	r := c.get("/account/profile")
+	expectStatus(t, r, http.StatusSeeOther)
+	loc := r.Header.Get("Location")
+	if loc != "/login?next=%2Faccount%2Fprofile" {
+		t.Fatalf("redirect to %q", loc)
+	}
+	page := c.get(loc)
+	if !strings.Contains(page.text(), `name="next" value="/account/profile"`) {
+		t.Fatalf("login form does not carry next: %.1500s", page.body)
+	}
+	tok := csrfInput.FindStringSubmatch(page.text())[1]
+	r = c.form("/login", url.Values{"email": {"next@example.vn"}, "password": {goodPassword}, "next": {"/account/profile"}}, tok)
+	expectStatus(t, r, http.StatusSeeOther)
+	if r.Header.Get("Location") != "/account/profile" {
+		t.Fatalf("after sign-in: %q", r.Header.Get("Location"))
+	}
+	for _, bad := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/login", "/x\r\nSet-Cookie: a=b"} {
+		d := newClient(t, a)
+		tok := d.csrfFrom("/login")
+		r = d.form("/login", url.Values{"email": {"next@example.vn"}, "password": {goodPassword}, "next": {bad}}, tok)
+		expectStatus(t, r, http.StatusSeeOther)
+		if loc := r.Header.Get("Location"); loc != "/account" {
+			t.Errorf("next %q: redirected to %q", bad, loc)
+		}
 	}
 }

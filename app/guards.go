@@ -2,6 +2,7 @@ package app
 
 import (
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -72,7 +73,8 @@ func requireUser(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if !isAPI(c) && c.Method() == fiber.MethodGet {
-		return c.Redirect("/login", fiber.StatusSeeOther)
+		// Back to the page asked for after signing in.
+		return c.Redirect("/login?next="+url.QueryEscape(string(c.Request().URI().RequestURI())), fiber.StatusSeeOther)
 	}
 	return models.ErrUnauthorized
 }

@@ -122,7 +122,9 @@ func (h *Auth) LoginForm(c *fiber.Ctx) error {
 	if CurrentUser(c) != nil {
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	return Render(c, h.Views, fiber.StatusOK, "login", Page(c, h.Views, "page.login", nil))
+	d := Page(c, h.Views, "page.login", nil)
+	d.Form = map[string]string{"next": SafeNext(c.Query("next"))}
+	return Render(c, h.Views, fiber.StatusOK, "login", d)
 }
 
 // Login handles POST /login.
@@ -137,14 +139,33 @@ func (h *Auth) Login(c *fiber.Ctx) error {
 		}
 		d := Page(c, h.Views, "page.login", nil)
 		d.Errors = map[string]string{"email": p.Message}
-		d.Form = map[string]string{"email": email}
+		d.Form = map[string]string{"email": email, "next": SafeNext(c.FormValue("next"))}
 		return Render(c, h.Views, p.Status, "login", d)
 	}
 	if err := signIn(c, u); err != nil {
 		return err
 	}
 	flash(c, "flash.logged_in")
+	if next := SafeNext(c.FormValue("next")); next != "" {
+		return c.Redirect(next, fiber.StatusSeeOther)
+	}
 	return c.Redirect(homeFor(u), fiber.StatusSeeOther)
+}
+
+// SafeNext returns next if it is a path on this site ("/…", not "//…",
+// no backslash or control character, not the sign-in page itself), else
+// "": a "next" can never send someone to another site.
+func SafeNext(next string) string {
+	if len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") ||
+		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/logout") {
+		return ""
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return ""
+		}
+	}
+	return next
 }
 
 // homeFor is where a user lands after signing in.
