@@ -289,7 +289,7 @@ func TestBrowserRegisterSignOutSignIn(t *testing.T) {
 	}
 	// The old session is gone: /account sends to the sign-in page.
 	resp = browserGet(t, ctx, "open /account signed out", chromedp.NavigateResponse(base+"/account"))
-	browserWantPage(t, ctx, resp, base+"/login", http.StatusOK, "vi")
+	browserWantPage(t, ctx, resp, base+"/login?next=%2Faccount", http.StatusOK, "vi") // and back to /account after signing in
 
 	// Sign in again through /login.
 	browserWantText(t, ctx, chromedp.CSS("main h1"), "Đăng nhập")

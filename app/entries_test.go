@@ -448,3 +448,24 @@ func TestStartEntryKeepsTypedTitle(t *testing.T) {
 		t.Fatalf("the page did not come back with the typed title and its message: %.1500s", r.body)
 	}
 }
+
+// TestSubmittedEntryShowsWholeDossier: after submitting, the applicant's
+// read-only page shows every dossier field and the team.
+func TestSubmittedEntryShowsWholeDossier(t *testing.T) {
+	j := newJourney(t)
+	r := j.appl.jsonReq(http.MethodPost, apiPrefix+"/competitions/"+j.compID+"/entries", entryBody(), j.atok)
+	expectStatus(t, r, http.StatusCreated)
+	var ent models.Entry
+	r.json(t, &ent)
+	expectStatus(t, j.appl.upload(http.MethodPut, apiPrefix+"/entries/"+ent.ID+"/deck", j.atok, "deck.pdf", apptest.Fixture(t, "valid-deck.pdf")), http.StatusCreated)
+	expectStatus(t, j.appl.jsonReq(http.MethodPost, apiPrefix+"/entries/"+ent.ID+"/submit", nil, j.atok), http.StatusOK)
+	c := newClient(t, j.a)
+	expectStatus(t, c.signIn("mai@example.vn", goodPassword), http.StatusSeeOther)
+	page := c.get("/entries/" + ent.ID)
+	expectStatus(t, page, http.StatusOK)
+	for _, want := range []string{"Giá thấp", "Chế biến sâu", "Du khách", "Miền Bắc", "Cây cổ thụ", "Bán trực tuyến", "Truy xuất QR", "12 tháng", "Việc làm cho phụ nữ", "Lù Văn Sinh", "350.000.000 ₫"} {
+		if !strings.Contains(page.text(), want) {
+			t.Errorf("the read-only page lacks %q", want)
+		}
+	}
+}
