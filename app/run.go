@@ -193,15 +193,9 @@ func runUserAdd(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 		fmt.Fprintln(stderr, "sprout: --role: at least one role is required")
 		return exitUsage
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		fmt.Fprintln(stderr, "sprout: reading the password from standard input:", err)
-		return exitFailure
-	}
-	password := strings.TrimRight(line, "\r\n")
-	if err := models.CheckPassword(password, *email); err != nil {
-		fmt.Fprintln(stderr, "sprout: password:", passwordProblem(err))
-		return exitUsage
+	password, code := readPassword(stdin, stderr, *email)
+	if code != exitOK {
+		return code
 	}
 	cfg, code := loadConfig(nil, stderr, getenv)
 	if code != exitOK {
@@ -246,15 +240,9 @@ func runResetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer, 
 		fmt.Fprintln(stderr, "sprout: --email: a valid e-mail address is required")
 		return exitUsage
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		fmt.Fprintln(stderr, "sprout: reading the password from standard input:", err)
-		return exitFailure
-	}
-	password := strings.TrimRight(line, "\r\n")
-	if err := models.CheckPassword(password, *email); err != nil {
-		fmt.Fprintln(stderr, "sprout: password:", passwordProblem(err))
-		return exitUsage
+	password, code := readPassword(stdin, stderr, *email)
+	if code != exitOK {
+		return code
 	}
 	cfg, code := loadConfig(nil, stderr, getenv)
 	if code != exitOK {
@@ -291,6 +279,23 @@ func runResetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer, 
 	_ = st.Audit(ctx, models.AuditEvent{Action: "password:reset", Target: u.ID, Detail: "cli"})
 	fmt.Fprintf(stdout, "new password set for %s; every session and token of the account has ended\n", u.Email)
 	return exitOK
+}
+
+// readPassword reads one line of standard input as the password of the
+// account with email and checks it; a code other than exitOK has been
+// explained on stderr.
+func readPassword(stdin io.Reader, stderr io.Writer, email string) (string, int) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintln(stderr, "sprout: reading the password from standard input:", err)
+		return "", exitFailure
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if err := models.CheckPassword(password, email); err != nil {
+		fmt.Fprintln(stderr, "sprout: password:", passwordProblem(err))
+		return "", exitUsage
+	}
+	return password, exitOK
 }
 
 func passwordProblem(err error) string {

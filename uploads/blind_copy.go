@@ -179,19 +179,7 @@ func (d *Decks) OpenBlind(ctx context.Context, blindKey string) (*minio.Object, 
 	if !ValidBlindKey(blindKey) {
 		return nil, minio.ObjectInfo{}, fmt.Errorf("uploads: open %q: %w", blindKey, ErrNotFound)
 	}
-	obj, err := d.Bucket.Client.GetObject(ctx, d.Bucket.Name, blindKey, minio.GetObjectOptions{})
-	if err != nil {
-		return nil, minio.ObjectInfo{}, storageError("open "+blindKey, err)
-	}
-	info, err := obj.Stat()
-	if err != nil {
-		_ = obj.Close()
-		if isNoSuchKey(err) {
-			return nil, minio.ObjectInfo{}, fmt.Errorf("uploads: open %s: %w", blindKey, ErrNotFound)
-		}
-		return nil, minio.ObjectInfo{}, storageError("open "+blindKey, err)
-	}
-	return obj, info, nil
+	return d.openObject(ctx, blindKey)
 }
 
 // PresignBlindDownload is PresignDownload for a blind copy's key

@@ -22,6 +22,12 @@ func (d *Decks) Open(ctx context.Context, key string) (*minio.Object, minio.Obje
 	if !ValidKey(key) {
 		return nil, minio.ObjectInfo{}, fmt.Errorf("uploads: open %q: %w", key, ErrNotFound)
 	}
+	return d.openObject(ctx, key)
+}
+
+// openObject opens a stored object for streaming, after the caller has
+// checked its key.
+func (d *Decks) openObject(ctx context.Context, key string) (*minio.Object, minio.ObjectInfo, error) {
 	obj, err := d.Bucket.Client.GetObject(ctx, d.Bucket.Name, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, minio.ObjectInfo{}, storageError("open "+key, err)
